@@ -1,0 +1,182 @@
+//! Command line and environment. Every option has an environment equivalent (API.md);
+//! secrets in URLs never print.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "songda",
+    version,
+    about = "Electronic service of court documents (送达)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web UI, the JSON API and the notification worker.
+    Serve(ServeArgs),
+    /// Like serve, on a fresh demo data set; prints the URL and the demo logins.
+    Demo(ServeArgs),
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Apply database migrations and exit.
+    Migrate(DataArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a staff account (and the court, if new).
+    Add(UserAddArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Where the database, documents and keys live.
+    #[arg(long, env = "SONGDA_DATA_DIR", default_value = "songda-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Address to listen on.
+    #[arg(long, env = "SONGDA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The address users reach the server at, used in links sent by SMS and email.
+    #[arg(long, env = "SONGDA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Append each SMS as a JSON line to this file (default: sms.jsonl in the data dir).
+    #[arg(long, env = "SONGDA_SMS_FILE")]
+    pub sms_file: Option<PathBuf>,
+    /// Outgoing email server, smtp://[user:password@]host:port (default: .eml files in the data dir).
+    #[arg(long, env = "SONGDA_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing email.
+    #[arg(
+        long,
+        env = "SONGDA_MAIL_FROM",
+        default_value = "Songda <noreply@songda.localhost>"
+    )]
+    pub mail_from: String,
+    /// Largest document upload, in MiB.
+    #[arg(long, env = "SONGDA_MAX_UPLOAD_MB", default_value_t = 100)]
+    pub max_upload_mb: u64,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("data_dir", &self.data.data_dir)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("sms_file", &self.sms_file)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("max_upload_mb", &self.max_upload_mb)
+            .finish()
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct UserAddArgs {
+    #[arg(long, value_parser = ["admin", "clerk"])]
+    pub role: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub login: String,
+    #[arg(long)]
+    pub password: String,
+    /// The clerk's court; created if new. Required for clerks.
+    #[arg(long)]
+    pub court: Option<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `smtp://user:secret@host` -> `smtp://user:***@host`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Settings of a running server, resolved from [`ServeArgs`].
+#[derive(Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub sms_file: PathBuf,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub max_upload_bytes: u64,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("sms_file", &self.sms_file)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .finish()
+    }
+}
+
+impl Settings {
+    pub fn from_args(a: &ServeArgs) -> Self {
+        Self {
+            data_dir: a.data.data_dir.clone(),
+            listen: a.listen,
+            public_url: a.public_url.clone(),
+            sms_file: a
+                .sms_file
+                .clone()
+                .unwrap_or_else(|| a.data.data_dir.join("sms.jsonl")),
+            smtp_url: a.smtp_url.clone().filter(|s| !s.is_empty()),
+            mail_from: a.mail_from.clone(),
+            max_upload_bytes: a.max_upload_mb.saturating_mul(1024 * 1024),
+        }
+    }
+
+    /// Settings for a server on `data_dir`, listening on a free port; for tests.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        Self {
+            sms_file: data_dir.join("sms.jsonl"),
+            data_dir,
+            listen: "127.0.0.1:0".parse().expect("valid address"),
+            public_url: None,
+            smtp_url: None,
+            mail_from: "Songda <noreply@songda.localhost>".into(),
+            max_upload_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(redact_url("smtp://u:secret@h:25"), "smtp://u:***@h:25");
+        assert_eq!(redact_url("smtp://h:25"), "smtp://h:25");
+    }
+}

@@ -1,0 +1,116 @@
+//! `/services/*`: a service, its documents, sign, refuse, certificate.
+
+use super::cases::path_id;
+use crate::actions::{certificate, recipient};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{Auth, JsonBody};
+use crate::http::files;
+use crate::http::views::service_json;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use songda_core::ids::{DocumentId, ServiceId};
+use songda_core::timefmt::rfc3339;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/services/{id}", get(get_service))
+        .route("/services/{id}/documents/{document_id}", get(get_document))
+        .route("/services/{id}/sign", post(post_sign))
+        .route("/services/{id}/refuse", post(post_refuse))
+        .route("/services/{id}/certificate", get(get_certificate))
+}
+
+async fn get_service(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let d = recipient::visible_service(&state, &auth.who, path_id(&id)?).await?;
+    let events = state.store.service_events(d.service.id).await?;
+    Ok(Json(service_json(&d, &events)))
+}
+
+#[derive(Deserialize)]
+pub struct DownloadQuery {
+    #[serde(default)]
+    pub download: Option<String>,
+}
+
+async fn get_document(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, doc)): Path<(String, String)>,
+    Query(q): Query<DownloadQuery>,
+) -> AppResult<Response> {
+    let service_id: ServiceId = path_id(&id)?;
+    let doc_id: DocumentId = path_id(&doc)?;
+    files::serve_document(&state, &auth.who, service_id, doc_id, q.download.is_some()).await
+}
+
+#[derive(Deserialize)]
+struct SignBody {
+    confirm: bool,
+}
+
+async fn post_sign(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<SignBody>,
+) -> AppResult<Json<Value>> {
+    let d = recipient::sign(&state, &auth.who, path_id(&id)?, b.confirm).await?;
+    Ok(Json(json!({
+        "id": d.service.id,
+        "status": d.service.stage.status(),
+        "signed_at": d.service.signed_at.map(rfc3339),
+        "served_at": d.service.served_at.map(rfc3339),
+        "service_rule": d.service.service_rule.map(|r| r.as_str()),
+    })))
+}
+
+#[derive(Deserialize)]
+struct RefuseBody {
+    reason: String,
+    note: Option<String>,
+}
+
+async fn post_refuse(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<RefuseBody>,
+) -> AppResult<Json<Value>> {
+    let d = recipient::refuse(
+        &state,
+        &auth.who,
+        path_id(&id)?,
+        &b.reason,
+        b.note.as_deref(),
+    )
+    .await?;
+    Ok(Json(json!({
+        "id": d.service.id,
+        "status": d.service.stage.status(),
+        "refused_at": d.service.refused_at.map(rfc3339),
+        "reason": d.service.refusal_reason,
+        "served_at": d.service.served_at.map(rfc3339),
+        "service_rule": d.service.service_rule.map(|r| r.as_str()),
+    })))
+}
+
+async fn get_certificate(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let d = recipient::visible_service(&state, &auth.who, path_id(&id)?).await?;
+    let cert = certificate::build(&state, &d)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(Json(cert))
+}

@@ -1,0 +1,3 @@
+//! Background work: the notification outbox runner.
+
+pub mod outbox;

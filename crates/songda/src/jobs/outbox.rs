@@ -1,0 +1,175 @@
+//! The outbox runner: claims due notifications with a lease, sends each through its
+//! transport, and records the attempt: sent (with `ConsignmentNotification` evidence for
+//! service notifications) or failed (retried with exponential backoff and jitter, then
+//! failed for good with `ConsignmentNotificationFailure` evidence).
+//!
+//! A worker that dies after sending but before recording leaves the claim to expire and
+//! the message is sent again: delivery is at least once per claim.
+
+use crate::messages::CODE_MARK;
+use crate::notify::{Accepted, SendError};
+use crate::state::AppState;
+use crate::store::Notification;
+use rand::RngExt;
+use songda_core::consent::Channel;
+use songda_core::evidence::{Actor, CaseRef, DocumentRef, Event, EventType, RecipientRef};
+use songda_core::timefmt::rfc3339;
+use std::time::Duration as StdDuration;
+use time::Duration;
+
+/// Attempts before a notification fails for good.
+pub const MAX_ATTEMPTS: i64 = 6;
+const LEASE: Duration = Duration::seconds(120);
+const BATCH: i64 = 32;
+
+/// Sends everything that is due now; returns how many notifications were attempted.
+/// Tests call this to drain the queue explicitly.
+pub async fn drain(state: &AppState) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        let batch = state
+            .store
+            .claim_notifications(BATCH, LEASE, state.now())
+            .await?;
+        if batch.is_empty() {
+            return Ok(total);
+        }
+        total += batch.len();
+        for n in batch {
+            attempt(state, n).await?;
+        }
+    }
+}
+
+/// Runs until the process stops: drains the queue whenever woken, and at least every
+/// second so retries come due.
+pub async fn run(state: AppState) {
+    loop {
+        if let Err(e) = drain(&state).await {
+            tracing::error!(error = %e, "outbox runner failed; retrying");
+        }
+        tokio::select! {
+            _ = state.wake.notified() => {}
+            _ = tokio::time::sleep(StdDuration::from_secs(1)) => {}
+        }
+    }
+}
+
+async fn attempt(state: &AppState, n: Notification) -> anyhow::Result<()> {
+    let body = match &n.secret {
+        Some(code) => n.body.replace(CODE_MARK, code),
+        None => n.body.clone(),
+    };
+    let result = match n.channel.as_str() {
+        "sms" => state.transports.sms.send(&n.recipient, &body).await,
+        "email" => {
+            state
+                .transports
+                .email
+                .send(
+                    &n.id.to_string(),
+                    &n.recipient,
+                    n.subject.as_deref().unwrap_or("送达平台通知"),
+                    &body,
+                )
+                .await
+        }
+        other => Err(SendError::permanent(format!("unknown channel {other}"))),
+    };
+    let now = state.now();
+    match result {
+        Ok(accepted) => {
+            let event = evidence(
+                state,
+                &n,
+                EventType::ConsignmentNotification,
+                Some(&accepted),
+                None,
+            )
+            .await?;
+            state
+                .store
+                .mark_notification_sent(n.id, &accepted.reference, event.as_ref(), now)
+                .await?;
+            tracing::info!(id = %n.id, channel = %n.channel, purpose = %n.purpose, "notification sent");
+        }
+        Err(err) => {
+            let retry_at = (!err.permanent && n.attempts < MAX_ATTEMPTS).then(|| {
+                // 2, 4, 8 ... seconds, with up to 50% jitter so that retries of a batch
+                // do not all hit a recovering server at once.
+                let base = 2i64.pow(n.attempts.clamp(1, 12) as u32);
+                let jitter = rand::rng().random_range(0..=base / 2);
+                now + Duration::seconds(base + jitter)
+            });
+            let event = if retry_at.is_none() {
+                evidence(
+                    state,
+                    &n,
+                    EventType::ConsignmentNotificationFailure,
+                    None,
+                    Some(&err.message),
+                )
+                .await?
+            } else {
+                None
+            };
+            state
+                .store
+                .mark_notification_failed(n.id, &err.message, retry_at, event.as_ref())
+                .await?;
+            tracing::warn!(id = %n.id, channel = %n.channel, error = %err.message, permanent = err.permanent, "notification attempt failed");
+        }
+    }
+    Ok(())
+}
+
+/// Delivery evidence for notifications about a service; other notifications (codes)
+/// are recorded in the outbox only.
+async fn evidence(
+    state: &AppState,
+    n: &Notification,
+    event_type: EventType,
+    accepted: Option<&Accepted>,
+    error: Option<&str>,
+) -> anyhow::Result<Option<Event>> {
+    let Some(service_id) = n.service_id else {
+        return Ok(None);
+    };
+    let d = state.store.service(service_id).await?;
+    let mut e = Event::new(event_type, rfc3339(state.now()), Actor::system());
+    e.case = Some(CaseRef {
+        id: d.case.id,
+        case_number: d.case.case_number.clone(),
+        court: d.case.court_name.clone(),
+    });
+    e.service_id = Some(service_id);
+    e.documents = d
+        .documents
+        .iter()
+        .map(|doc| DocumentRef {
+            id: doc.id,
+            title: doc.title.clone(),
+            doc_type: doc.doc_type,
+            sha256: doc.sha256.clone(),
+        })
+        .collect();
+    e.recipient = Some(RecipientRef {
+        party_id: d.party.id,
+        name: d.party.name.clone(),
+        role: d.party.role,
+    });
+    e.channel = Channel::parse(&n.channel);
+    e.address = Some(n.recipient.clone());
+    e.provenance = Some(d.service.provenance);
+    e.consent_basis = Some(d.service.consent_basis);
+    e.regime = Some(d.service.regime.clone());
+    e.gateway = Some(serde_json::json!({
+        "notification_id": n.id,
+        "attempt": n.attempts,
+        "reply": accepted.map(|a| a.reference.clone()),
+        "message_id": accepted.and_then(|a| a.message_id.clone()),
+        "error": error,
+    }));
+    e.note = Some(n.body.clone());
+    Ok(Some(e))
+}

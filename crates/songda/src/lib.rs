@@ -1,0 +1,18 @@
+//! Songda, the program: HTTP API and pages, storage, blobs, notification worker, CLI.
+//! The domain lives in `songda-core`; this crate adapts it to the outside world.
+
+pub mod actions;
+pub mod app;
+pub mod blob;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod messages;
+pub mod notify;
+pub mod pdf;
+pub mod secrets;
+pub mod state;
+pub mod store;

@@ -1,0 +1,32 @@
+//! A switchboard: parse the command line and hand over to the part that does the work.
+
+use clap::Parser;
+use songda::config::{Cli, Command, UserCommand};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SONGDA_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => songda::cli::serve(args).await,
+        Command::Demo(args) => songda::cli::demo(args).await,
+        Command::User {
+            command: UserCommand::Add(args),
+        } => songda::cli::user_add(args).await,
+        Command::Migrate(args) => songda::cli::migrate(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("songda: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The application as a value: storage, blobs, secrets, settings, clock and transports,
+//! shared by the HTTP handlers and the worker.
+
+use crate::blob::BlobStore;
+use crate::config::Settings;
+use crate::notify::{EmailTransport, SmsFile, Transports};
+use crate::secrets::Secrets;
+use crate::store::Store;
+use anyhow::Context;
+use songda_core::Clock;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub blobs: BlobStore,
+    pub secrets: Secrets,
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+    pub transports: Transports,
+    /// Wakes the worker when something is queued.
+    pub wake: Notify,
+    public_url: OnceLock<String>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Opens the data dir: database (migrated), blob folder, server secret, transports.
+    pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let dir = &settings.data_dir;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating data dir {}", dir.display()))?;
+        let store = Store::open(&dir.join("songda.db"))
+            .await
+            .with_context(|| format!("opening the database in {}", dir.display()))?;
+        let blobs = BlobStore::open(dir.join("blobs")).context("opening the blob folder")?;
+        let secrets = Secrets::load_or_create(&dir.join("secret.key"))?;
+        let email = match &settings.smtp_url {
+            Some(url) => EmailTransport::smtp(url, &settings.mail_from)?,
+            None => EmailTransport::files(dir.join("mail"), &settings.mail_from)?,
+        };
+        let transports = Transports {
+            sms: SmsFile::new(settings.sms_file.clone()),
+            email,
+        };
+        Ok(Self(Arc::new(Inner {
+            store,
+            blobs,
+            secrets,
+            settings,
+            clock,
+            transports,
+            wake: Notify::new(),
+            public_url: OnceLock::new(),
+        })))
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// The base URL put into links, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        self.public_url
+            .get()
+            .map(String::as_str)
+            .unwrap_or("http://127.0.0.1:8080")
+    }
+
+    pub fn set_public_url(&self, url: String) {
+        let _ = self.public_url.set(url.trim_end_matches('/').to_string());
+    }
+
+    /// Whether cookies should carry `Secure`: yes behind HTTPS and on loopback (browsers
+    /// treat http://localhost as a secure context); not on plain HTTP elsewhere, where a
+    /// browser would drop them.
+    pub fn secure_cookies(&self) -> bool {
+        let url = self.public_url();
+        url.starts_with("https://")
+            || url.starts_with("http://127.")
+            || url.starts_with("http://localhost")
+            || url.starts_with("http://[::1]")
+    }
+}

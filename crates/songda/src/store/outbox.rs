@@ -1,0 +1,230 @@
+//! The notification outbox: queued with the fact it reports, claimed by the worker with a
+//! lease, and marked sent or failed with each attempt's result.
+
+use super::{Result, Store, Tx, parse_id, parse_opt_time, parse_time, ts};
+use songda_core::ids::{CaseId, NotificationId, PartyId, ServiceId};
+use time::{Duration, OffsetDateTime};
+
+/// A notification to queue. `idempotency_key` makes queuing the same message twice a no-op.
+#[derive(Clone, Debug)]
+pub struct NewNotification {
+    pub idempotency_key: String,
+    pub channel: &'static str,
+    pub purpose: &'static str,
+    pub recipient: String,
+    pub subject: Option<String>,
+    /// May contain `{{code}}`, replaced by `secret` when sent.
+    pub body: String,
+    /// A one-time code: kept only until the message is accepted, never shown or logged.
+    pub secret: Option<String>,
+    pub case_id: Option<CaseId>,
+    pub service_id: Option<ServiceId>,
+    pub party_id: Option<PartyId>,
+    pub now: OffsetDateTime,
+}
+
+/// A queued or delivered notification, as the worker and the admin page see it.
+#[derive(Clone, Debug)]
+pub struct Notification {
+    pub id: NotificationId,
+    pub channel: String,
+    pub purpose: String,
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub secret: Option<String>,
+    pub case_id: Option<CaseId>,
+    pub service_id: Option<ServiceId>,
+    pub party_id: Option<PartyId>,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub gateway_ref: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    channel: String,
+    purpose: String,
+    recipient: String,
+    subject: Option<String>,
+    body: String,
+    secret: Option<String>,
+    case_id: Option<String>,
+    service_id: Option<String>,
+    party_id: Option<String>,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    gateway_ref: Option<String>,
+    created_at: String,
+    sent_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, status, attempts, last_error, gateway_ref, created_at, sent_at";
+
+impl Row {
+    fn into_notification(self) -> Result<Notification> {
+        Ok(Notification {
+            id: parse_id(&self.id)?,
+            channel: self.channel,
+            purpose: self.purpose,
+            recipient: self.recipient,
+            subject: self.subject,
+            body: self.body,
+            secret: self.secret,
+            case_id: self.case_id.as_deref().map(parse_id).transpose()?,
+            service_id: self.service_id.as_deref().map(parse_id).transpose()?,
+            party_id: self.party_id.as_deref().map(parse_id).transpose()?,
+            status: self.status,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            gateway_ref: self.gateway_ref,
+            created_at: parse_time(&self.created_at)?,
+            sent_at: parse_opt_time(self.sent_at)?,
+        })
+    }
+}
+
+pub(crate) async fn enqueue(tx: &mut Tx<'_>, n: &NewNotification) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (id, idempotency_key, channel, purpose, recipient, subject, body, secret,
+            case_id, service_id, party_id, status, attempts, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, $12)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(NotificationId::new().to_string())
+    .bind(&n.idempotency_key)
+    .bind(n.channel)
+    .bind(n.purpose)
+    .bind(&n.recipient)
+    .bind(&n.subject)
+    .bind(&n.body)
+    .bind(&n.secret)
+    .bind(n.case_id.map(|x| x.to_string()))
+    .bind(n.service_id.map(|x| x.to_string()))
+    .bind(n.party_id.map(|x| x.to_string()))
+    .bind(ts(n.now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Claims up to `limit` due notifications for `lease`. A claim whose lease ran out
+    /// (the worker died mid-send) is due again.
+    pub async fn claim_notifications(
+        &self,
+        limit: i64,
+        lease: Duration,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Notification>> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET status = 'sending', lease_until = $1, attempts = attempts + 1
+             WHERE id IN (
+                SELECT id FROM outbox
+                WHERE (status = 'queued' AND next_attempt_at <= $2)
+                   OR (status = 'sending' AND lease_until <= $2)
+                ORDER BY next_attempt_at LIMIT $3)
+             RETURNING {COLUMNS}"
+        )))
+        .bind(ts(now + lease))
+        .bind(ts(now))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(Row::into_notification).collect()
+    }
+
+    /// Marks a claimed notification sent and appends its delivery evidence, atomically.
+    pub async fn mark_notification_sent(
+        &self,
+        id: NotificationId,
+        gateway_ref: &str,
+        evidence: Option<&songda_core::evidence::Event>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at = $1, gateway_ref = $2, lease_until = NULL, last_error = NULL,
+                secret = NULL
+             WHERE id = $3",
+        )
+        .bind(ts(now))
+        .bind(gateway_ref)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if let Some(e) = evidence {
+            super::evidence::append(&mut tx, e).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retried at `retry_at`, or failed for good when `None`
+    /// (with its failure evidence).
+    pub async fn mark_notification_failed(
+        &self,
+        id: NotificationId,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+        evidence: Option<&songda_core::evidence::Event>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        match retry_at {
+            Some(at) => {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'queued', next_attempt_at = $1, lease_until = NULL, last_error = $2
+                     WHERE id = $3",
+                )
+                .bind(ts(at))
+                .bind(error)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = $1 WHERE id = $2",
+                )
+                .bind(error)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+                if let Some(e) = evidence {
+                    super::evidence::append(&mut tx, e).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest notifications first, for the admin's outgoing-message page.
+    pub async fn recent_notifications(&self, limit: i64) -> Result<Vec<Notification>> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox ORDER BY created_at DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.into_iter().map(Row::into_notification).collect()
+    }
+
+    /// Notifications about one service, oldest first.
+    pub async fn service_notifications(&self, service: ServiceId) -> Result<Vec<Notification>> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE service_id = $1 ORDER BY created_at"
+        )))
+        .bind(service.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        rows.into_iter().map(Row::into_notification).collect()
+    }
+}

@@ -1,0 +1,453 @@
+//! Services: creation after a policy decision, the recipient's actions (view, sign,
+//! refuse), policy decisions, and the lists that clerks and recipients see.
+
+use super::cases::{CaseRecord, DocumentRecord, PartyRecord, documents_of_service_tx};
+use super::{Result, Store, StoreError, evidence, parse_id, parse_opt_time, parse_time, ts};
+use crate::store::outbox::{NewNotification, enqueue};
+use songda_core::consent::{ConsentBasis, Provenance};
+use songda_core::document::DocType;
+use songda_core::evidence::Event;
+use songda_core::ids::{CaseId, DocumentId, PartyId, ServiceId, UserId};
+use songda_core::service::{LegalTime, RefusalReason, ServiceRule, ServiceState, Stage, Status};
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug)]
+pub struct ServiceRecord {
+    pub id: ServiceId,
+    pub case_id: CaseId,
+    pub party_id: PartyId,
+    pub stage: Stage,
+    pub regime: String,
+    pub provenance: Provenance,
+    pub consent_basis: ConsentBasis,
+    pub consent_version: i64,
+    pub deposited_at: OffsetDateTime,
+    pub served_at: Option<OffsetDateTime>,
+    pub service_rule: Option<ServiceRule>,
+    pub first_viewed_at: Option<OffsetDateTime>,
+    pub signed_at: Option<OffsetDateTime>,
+    pub refused_at: Option<OffsetDateTime>,
+    pub refusal_reason: Option<RefusalReason>,
+    pub refusal_note: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl ServiceRecord {
+    /// The state machine's view of this service.
+    pub fn state(&self) -> ServiceState {
+        ServiceState {
+            stage: self.stage,
+            provenance: self.provenance,
+            deposited_at: self.deposited_at,
+            first_viewed_at: self.first_viewed_at,
+            signed_at: self.signed_at,
+            refused_at: self.refused_at,
+        }
+    }
+}
+
+/// A service with everything a page or certificate shows about it.
+#[derive(Clone, Debug)]
+pub struct ServiceDetail {
+    pub service: ServiceRecord,
+    pub case: CaseRecord,
+    pub party: PartyRecord,
+    pub documents: Vec<DocumentRecord>,
+}
+
+pub struct NewService {
+    pub id: ServiceId,
+    pub case_id: CaseId,
+    pub party_id: PartyId,
+    pub regime: &'static str,
+    pub provenance: Provenance,
+    pub consent_basis: ConsentBasis,
+    pub consent_version: i64,
+    pub deposited_at: OffsetDateTime,
+    pub legal: Option<LegalTime>,
+    pub document_ids: Vec<DocumentId>,
+    pub created_by: UserId,
+}
+
+pub struct NewPolicyDecision<'a> {
+    pub case_id: CaseId,
+    pub party_id: PartyId,
+    pub document_ids: &'a [DocumentId],
+    pub permitted: bool,
+    pub regime: Option<&'a str>,
+    pub reason_code: Option<&'a str>,
+    pub explanation: &'a str,
+    pub decided_by: UserId,
+    pub decided_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct PolicyDecisionRecord {
+    pub party_id: PartyId,
+    pub permitted: bool,
+    pub regime: Option<String>,
+    pub reason_code: Option<String>,
+    pub explanation: String,
+    pub service_id: Option<ServiceId>,
+    pub decided_at: OffsetDateTime,
+}
+
+/// Filters of a recipient's inbox.
+#[derive(Clone, Debug, Default)]
+pub struct InboxFilter {
+    pub case_id: Option<CaseId>,
+    pub doc_type: Option<DocType>,
+    pub status: Option<Status>,
+    pub q: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    case_id: String,
+    party_id: String,
+    stage: String,
+    regime: String,
+    provenance: String,
+    consent_basis: String,
+    consent_version: i64,
+    deposited_at: String,
+    served_at: Option<String>,
+    service_rule: Option<String>,
+    first_viewed_at: Option<String>,
+    signed_at: Option<String>,
+    refused_at: Option<String>,
+    refusal_reason: Option<String>,
+    refusal_note: Option<String>,
+    created_at: String,
+}
+
+const COLUMNS: &str =
+    "s.id, s.case_id, s.party_id, s.stage, s.regime, s.provenance, s.consent_basis,
+    s.consent_version, s.deposited_at, s.served_at, s.service_rule, s.first_viewed_at, s.signed_at,
+    s.refused_at, s.refusal_reason, s.refusal_note, s.created_at";
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {v:?}"))
+}
+
+impl Row {
+    fn into_record(self) -> Result<ServiceRecord> {
+        Ok(ServiceRecord {
+            id: parse_id(&self.id)?,
+            case_id: parse_id(&self.case_id)?,
+            party_id: parse_id(&self.party_id)?,
+            stage: Stage::parse(&self.stage).ok_or_else(|| corrupt("stage", &self.stage))?,
+            regime: self.regime,
+            provenance: Provenance::parse(&self.provenance)
+                .ok_or_else(|| corrupt("provenance", &self.provenance))?,
+            consent_basis: ConsentBasis::parse(&self.consent_basis)
+                .ok_or_else(|| corrupt("consent basis", &self.consent_basis))?,
+            consent_version: self.consent_version,
+            deposited_at: parse_time(&self.deposited_at)?,
+            served_at: parse_opt_time(self.served_at)?,
+            service_rule: self
+                .service_rule
+                .as_deref()
+                .map(|r| ServiceRule::parse(r).ok_or_else(|| corrupt("service rule", r)))
+                .transpose()?,
+            first_viewed_at: parse_opt_time(self.first_viewed_at)?,
+            signed_at: parse_opt_time(self.signed_at)?,
+            refused_at: parse_opt_time(self.refused_at)?,
+            refusal_reason: self
+                .refusal_reason
+                .as_deref()
+                .map(|r| RefusalReason::parse(r).ok_or_else(|| corrupt("refusal reason", r)))
+                .transpose()?,
+            refusal_note: self.refusal_note,
+            created_at: parse_time(&self.created_at)?,
+        })
+    }
+}
+
+async fn insert_decision(
+    tx: &mut super::Tx<'_>,
+    d: &NewPolicyDecision<'_>,
+    service: Option<ServiceId>,
+) -> Result<()> {
+    let ids: Vec<String> = d.document_ids.iter().map(|i| i.to_string()).collect();
+    sqlx::query(
+        "INSERT INTO policy_decisions (id, case_id, party_id, document_ids, outcome, regime, reason_code,
+            explanation, service_id, decided_by, decided_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(d.case_id.to_string())
+    .bind(d.party_id.to_string())
+    .bind(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()))
+    .bind(if d.permitted { "permitted" } else { "refused" })
+    .bind(d.regime)
+    .bind(d.reason_code)
+    .bind(d.explanation)
+    .bind(service.map(|s| s.to_string()))
+    .bind(d.decided_by.to_string())
+    .bind(ts(d.decided_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Records a refused policy decision and its `SubmissionRejection` evidence.
+    pub async fn record_policy_refusal(
+        &self,
+        decision: &NewPolicyDecision<'_>,
+        event: &Event,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        insert_decision(&mut tx, decision, None).await?;
+        evidence::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates a permitted service: the decision, the service deposited in the inbox, its
+    /// evidence and its notifications, in one transaction.
+    pub async fn create_service(
+        &self,
+        new: &NewService,
+        decision: &NewPolicyDecision<'_>,
+        events: &[Event],
+        notifications: &[NewNotification],
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO services (id, case_id, party_id, stage, regime, provenance, consent_basis,
+                consent_version, deposited_at, served_at, service_rule, created_by, created_at)
+             VALUES ($1, $2, $3, 'deposited', $4, $5, $6, $7, $8, $9, $10, $11, $8)",
+        )
+        .bind(new.id.to_string())
+        .bind(new.case_id.to_string())
+        .bind(new.party_id.to_string())
+        .bind(new.regime)
+        .bind(new.provenance.as_str())
+        .bind(new.consent_basis.as_str())
+        .bind(new.consent_version)
+        .bind(ts(new.deposited_at))
+        .bind(new.legal.map(|l| ts(l.at)))
+        .bind(new.legal.map(|l| l.rule.as_str()))
+        .bind(new.created_by.to_string())
+        .execute(&mut *tx)
+        .await?;
+        for (pos, doc) in new.document_ids.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO service_documents (service_id, document_id, position) VALUES ($1, $2, $3)",
+            )
+            .bind(new.id.to_string())
+            .bind(doc.to_string())
+            .bind(pos as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_decision(&mut tx, decision, Some(new.id)).await?;
+        for e in events {
+            evidence::append(&mut tx, e).await?;
+        }
+        for n in notifications {
+            enqueue(&mut tx, n).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn service(&self, id: ServiceId) -> Result<ServiceDetail> {
+        let mut conn = self.writer.acquire().await?;
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM services s WHERE s.id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let service = row.ok_or(StoreError::NotFound)?.into_record()?;
+        let documents = documents_of_service_tx(&mut conn, &id.to_string()).await?;
+        drop(conn);
+        let case = self.case(service.case_id).await?;
+        let party = self.party(service.party_id).await?;
+        Ok(ServiceDetail {
+            service,
+            case,
+            party,
+            documents,
+        })
+    }
+
+    async fn details(&self, rows: Vec<Row>) -> Result<Vec<ServiceDetail>> {
+        let mut out = Vec::with_capacity(rows.len());
+        let mut conn = self.reader().acquire().await?;
+        for row in rows {
+            let service = row.into_record()?;
+            let documents = documents_of_service_tx(&mut conn, &service.id.to_string()).await?;
+            out.push((service, documents));
+        }
+        drop(conn);
+        let mut details = Vec::with_capacity(out.len());
+        for (service, documents) in out {
+            details.push(ServiceDetail {
+                case: self.case(service.case_id).await?,
+                party: self.party(service.party_id).await?,
+                service,
+                documents,
+            });
+        }
+        Ok(details)
+    }
+
+    /// Every service of a case, newest first.
+    pub async fn services_of_case(&self, case: CaseId) -> Result<Vec<ServiceDetail>> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM services s WHERE s.case_id = $1 ORDER BY s.created_at DESC"
+        )))
+        .bind(case.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        self.details(rows).await
+    }
+
+    /// The services addressed to the parties a user is bound to: pending first, then
+    /// newest first.
+    pub async fn services_of_user(
+        &self,
+        user: UserId,
+        f: &InboxFilter,
+    ) -> Result<Vec<ServiceDetail>> {
+        let pattern =
+            f.q.as_deref()
+                .map(|q| format!("%{}%", q.trim().replace(['%', '_'], "")));
+        let stages: &[&str] = match f.status {
+            None => &["deposited", "viewed", "signed", "refused"],
+            Some(Status::Pending) => &["deposited", "viewed"],
+            Some(Status::Signed) => &["signed"],
+            Some(Status::Refused) => &["refused"],
+        };
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM services s
+             JOIN parties p ON p.id = s.party_id
+             JOIN cases c ON c.id = s.case_id
+             JOIN courts ct ON ct.id = c.court_id
+             WHERE p.bound_user_id = $1
+               AND ($2 IS NULL OR s.case_id = $2)
+               AND ($3 IS NULL OR EXISTS (SELECT 1 FROM service_documents sd JOIN documents d ON d.id = sd.document_id
+                                          WHERE sd.service_id = s.id AND d.doc_type = $3))
+               AND s.stage IN ($4, $5, $6, $7)
+               AND ($8 IS NULL OR c.case_number LIKE $8 OR c.case_key LIKE $8 OR c.title LIKE $8 OR ct.name LIKE $8
+                    OR EXISTS (SELECT 1 FROM service_documents sd JOIN documents d ON d.id = sd.document_id
+                               WHERE sd.service_id = s.id AND d.title LIKE $8))
+             ORDER BY CASE WHEN s.stage IN ('deposited', 'viewed') THEN 0 ELSE 1 END, s.created_at DESC
+             LIMIT 500"
+        )))
+        .bind(user.to_string())
+        .bind(f.case_id.map(|c| c.to_string()))
+        .bind(f.doc_type.map(|t| t.as_str()))
+        .bind(stages[0])
+        .bind(stages.get(1).copied().unwrap_or(stages[0]))
+        .bind(stages.get(2).copied().unwrap_or(stages[0]))
+        .bind(stages.get(3).copied().unwrap_or(stages[0]))
+        .bind(pattern)
+        .fetch_all(self.reader())
+        .await?;
+        self.details(rows).await
+    }
+
+    /// Records a view: evidence always; the first view also moves the stage.
+    pub async fn record_view(
+        &self,
+        id: ServiceId,
+        event: &Event,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE services SET first_viewed_at = COALESCE(first_viewed_at, $1),
+                stage = CASE WHEN stage = 'deposited' THEN 'viewed' ELSE stage END
+             WHERE id = $2",
+        )
+        .bind(ts(now))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        evidence::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies a sign-off or refusal decided by the state machine, if the service is still
+    /// open (`Conflict` otherwise: someone else's request won the race), with its evidence
+    /// and the notifications it queues.
+    pub async fn record_outcome(
+        &self,
+        id: ServiceId,
+        state: &ServiceState,
+        refusal: Option<(RefusalReason, Option<&str>)>,
+        event: &Event,
+        notifications: &[NewNotification],
+    ) -> Result<()> {
+        let legal = state.legal_time();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE services SET stage = $1, signed_at = $2, refused_at = $3, refusal_reason = $4,
+                refusal_note = $5, served_at = $6, service_rule = $7
+             WHERE id = $8 AND stage IN ('deposited', 'viewed')",
+        )
+        .bind(state.stage.as_str())
+        .bind(state.signed_at.map(ts))
+        .bind(state.refused_at.map(ts))
+        .bind(refusal.map(|(r, _)| r.as_str()))
+        .bind(refusal.and_then(|(_, n)| n))
+        .bind(legal.map(|l| ts(l.at)))
+        .bind(legal.map(|l| l.rule.as_str()))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict("service_closed"));
+        }
+        evidence::append(&mut tx, event).await?;
+        for n in notifications {
+            enqueue(&mut tx, n).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[allow(clippy::type_complexity)]
+    pub async fn policy_decisions_of_case(
+        &self,
+        case: CaseId,
+    ) -> Result<Vec<PolicyDecisionRecord>> {
+        let rows: Vec<(
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+            String,
+        )> = sqlx::query_as(
+            "SELECT party_id, outcome, regime, reason_code, explanation, service_id, decided_at
+                 FROM policy_decisions WHERE case_id = $1 ORDER BY decided_at DESC",
+        )
+        .bind(case.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        rows.into_iter()
+            .map(
+                |(party, outcome, regime, reason_code, explanation, service, at)| {
+                    Ok(PolicyDecisionRecord {
+                        party_id: parse_id(&party)?,
+                        permitted: outcome == "permitted",
+                        regime,
+                        reason_code,
+                        explanation,
+                        service_id: service.as_deref().map(parse_id).transpose()?,
+                        decided_at: parse_time(&at)?,
+                    })
+                },
+            )
+            .collect()
+    }
+}

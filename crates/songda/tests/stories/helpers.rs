@@ -1,0 +1,302 @@
+//! The test harness: a real app on port 0 with a fresh data dir, an API client, and the
+//! SMS sink read back as the "phone".
+
+use reqwest::{Client, Response, StatusCode, multipart};
+use serde_json::{Value, json};
+use songda::app::App;
+use songda::config::Settings;
+use songda::state::AppState;
+use songda::store::{NewUser, Role};
+use std::sync::Arc;
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub url: String,
+    pub state: AppState,
+    /// Kept so the data dir lives as long as the app.
+    pub _dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut settings = Settings::for_tests(dir.path().join("data"));
+        tweak(&mut settings);
+        let app = App::build(settings, Arc::new(songda_core::SystemClock))
+            .await
+            .expect("app builds");
+        let url = app.url();
+        let state = app.state.clone();
+        tokio::spawn(app.run(false));
+        TestApp {
+            url,
+            state,
+            _dir: dir,
+        }
+    }
+
+    /// Delivers every queued notification, as the worker would.
+    pub async fn drain(&self) {
+        songda::jobs::outbox::drain(&self.state)
+            .await
+            .expect("drain");
+    }
+
+    /// Every SMS sent so far, as (to, text).
+    pub fn sms(&self) -> Vec<(String, String)> {
+        let path = &self.state.settings.sms_file;
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return vec![];
+        };
+        text.lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("sms line is JSON");
+                (
+                    v["to"].as_str().unwrap().to_string(),
+                    v["text"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The last SMS to `phone`, after draining the queue.
+    pub async fn last_sms(&self, phone: &str) -> String {
+        self.drain().await;
+        self.sms()
+            .into_iter()
+            .rev()
+            .find(|(to, _)| to == phone)
+            .map(|(_, t)| t)
+            .unwrap_or_else(|| panic!("no SMS to {phone}"))
+    }
+
+    pub fn anon(&self) -> Api {
+        Api {
+            base: format!("{}/api/v1", self.url),
+            token: None,
+            client: Client::new(),
+        }
+    }
+
+    /// A staff account made as `songda user add` would, logged in.
+    pub async fn staff(&self, role: Role, login: &str, court: Option<&str>) -> Api {
+        let now = self.state.now();
+        let court = match court {
+            Some(c) => Some(self.state.store.ensure_court(c, now).await.unwrap()),
+            None => None,
+        };
+        let hash = songda::secrets::hash_password("password-123").unwrap();
+        self.state
+            .store
+            .create_user(
+                &NewUser {
+                    role,
+                    name: login,
+                    login: Some(login),
+                    phone: None,
+                    email: None,
+                    password_hash: &hash,
+                    phone_verified_at: Some(now),
+                    court_id: court.map(|c| c.id),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        self.login(login, "password-123").await
+    }
+
+    pub async fn clerk(&self) -> Api {
+        self.staff(Role::Clerk, "clerk", Some("北京市朝阳区人民法院"))
+            .await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Api {
+        let r = self
+            .anon()
+            .post("/auth/login", json!({"login": login, "password": password}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "login {login}");
+        let v: Value = r.json().await.unwrap();
+        Api {
+            token: Some(v["token"].as_str().unwrap().to_string()),
+            ..self.anon()
+        }
+    }
+
+    /// Registers a party, verifies the phone with the code from the SMS sink, logs in.
+    pub async fn party(&self, name: &str, phone: &str) -> Api {
+        let anon = self.anon();
+        let r = anon
+            .post(
+                "/auth/register",
+                json!({"name": name, "phone": phone, "email": format!("{phone}@example.com"), "password": "secret-pass"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let code = six_digits(&self.last_sms(phone).await);
+        let r = anon
+            .post("/auth/verify-phone", json!({"phone": phone, "code": code}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        self.login(phone, "secret-pass").await
+    }
+}
+
+/// The 6-digit code in an SMS text.
+pub fn six_digits(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    for w in chars.windows(6) {
+        if w.iter().all(|c| c.is_ascii_digit()) {
+            return w.iter().collect();
+        }
+    }
+    panic!("no code in {text:?}");
+}
+
+/// The binding code in a binding SMS: the 10 symbols after 绑定码为.
+pub fn binding_code(text: &str) -> String {
+    let start = text.find("绑定码为").expect("binding code in SMS") + "绑定码为".len();
+    text[start..].chars().take(10).collect()
+}
+
+pub struct Api {
+    pub base: String,
+    pub token: Option<String>,
+    pub client: Client,
+}
+
+impl Api {
+    fn auth(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+    pub async fn get(&self, path: &str) -> Response {
+        self.auth(self.client.get(format!("{}{path}", self.base)))
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.auth(self.client.post(format!("{}{path}", self.base)).json(&body))
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
+        self.auth(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+    pub async fn upload(
+        &self,
+        case_id: &str,
+        title: &str,
+        doc_type: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let form = multipart::Form::new()
+            .text("title", title.to_string())
+            .text("doc_type", doc_type.to_string())
+            .part(
+                "file",
+                multipart::Part::bytes(bytes)
+                    .file_name("doc.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            );
+        self.auth(
+            self.client
+                .post(format!("{}/cases/{case_id}/documents", self.base))
+                .multipart(form),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+    pub async fn json_ok(&self, r: Response, want: StatusCode) -> Value {
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, want, "body: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+}
+
+/// Asserts an error answer's status and code; returns the error object.
+pub async fn expect_error(r: Response, status: StatusCode, code: &str) -> Value {
+    let got = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "answer: {v}");
+    assert_eq!(v["error"]["code"], code, "answer: {v}");
+    v["error"].clone()
+}
+
+pub fn pdf(title: &str) -> Vec<u8> {
+    songda::pdf::sample_pdf(title, &["第一行", "第二行"])
+}
+
+/// A clerk with a case, a party (consent on the basis of its filing) and a document.
+pub struct Served {
+    pub clerk: Api,
+    pub case_id: String,
+    pub party_id: String,
+    pub doc_id: String,
+    pub binding_code: String,
+}
+
+pub const CASE_NUMBER: &str = "(2026)京0105民初12345号";
+
+pub async fn case_with_party(app: &TestApp, phone: &str, consent_basis: Option<&str>) -> Served {
+    let clerk = app.clerk().await;
+    let case = clerk
+        .json_ok(
+            clerk
+                .post(
+                    "/cases",
+                    json!({"case_number": CASE_NUMBER, "title": "张三诉李四买卖合同纠纷"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let case_id = case["id"].as_str().unwrap().to_string();
+    let mut body =
+        json!({"name": "李四", "role": "defendant", "phone": phone, "email": "lisi@example.com"});
+    if let Some(b) = consent_basis {
+        body["consent_basis"] = json!(b);
+    }
+    let party = clerk
+        .json_ok(
+            clerk.post(&format!("/cases/{case_id}/parties"), body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let doc = clerk
+        .json_ok(
+            clerk
+                .upload(&case_id, "民事传票", "summons", pdf("民事传票"))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let code = binding_code(&app.last_sms(phone).await);
+    Served {
+        clerk,
+        case_id,
+        party_id: party["id"].as_str().unwrap().to_string(),
+        doc_id: doc["id"].as_str().unwrap().to_string(),
+        binding_code: code,
+    }
+}
