@@ -3,4 +3,5 @@
 
 mod helpers;
 mod journey;
+mod openapi;
 mod rules;
