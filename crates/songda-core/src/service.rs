@@ -166,6 +166,23 @@ impl ServiceRule {
         .find(|r| r.as_str() == s)
     }
 
+    /// A short name for lists.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ServiceRule::InboxDepositConfirmedAddress => "确认地址：到达平台即送达",
+            ServiceRule::RecipientSignOff => "法院获取地址：签收时送达",
+            ServiceRule::RecipientActed => "法院获取地址：回应时送达",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ServiceRule::InboxDepositConfirmedAddress => "Confirmed address: served on deposit",
+            ServiceRule::RecipientSignOff => "Court-obtained address: served on sign-off",
+            ServiceRule::RecipientActed => "Court-obtained address: served when acted on",
+        }
+    }
+
     /// The rule in words with its legal basis under `regime`.
     pub fn explain_zh(self, regime: &Regime) -> String {
         let online = if regime.id == "CPL2017-A87" {

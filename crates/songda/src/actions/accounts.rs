@@ -4,10 +4,10 @@ use crate::error::{AppError, AppResult, Kind};
 use crate::messages;
 use crate::secrets::{self, hash_password, verify_password};
 use crate::state::AppState;
-use crate::store::{AuthLogEntry, NewPhoneCode, NewUser, Role, User};
+use crate::store::{AuthLogEntry, NewNotification, NewPhoneCode, NewUser, Role, User};
 use songda_core::evidence::ClientInfo;
 use songda_core::party::{EmailAddress, PersonName, PhoneNumber};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 pub const CODE_TTL: Duration = Duration::minutes(10);
 pub const CODE_MAX_TRIES: i64 = 5;
@@ -59,8 +59,7 @@ pub async fn register(
         return Err(AppError::rate_limited(wait));
     }
     let hash = hash_password(r.password)?;
-    let code = secrets::six_digits();
-    let code_hmac = state.secrets.code_hmac("phone", &code);
+    let (code, sms) = new_phone_code(state, &phone, now);
     let user = state
         .store
         .register_party(
@@ -74,19 +73,31 @@ pub async fn register(
                 phone_verified_at: None,
                 court_id: None,
             },
-            &NewPhoneCode {
-                phone: phone.as_str(),
-                code_hmac: &code_hmac,
-                expires_at: now + CODE_TTL,
-                sent_at: now,
-            },
-            &messages::phone_code_sms(phone.as_str(), code, &secrets::random_token(), now),
+            &code,
+            &sms,
             now,
         )
         .await?;
     state.wake.notify_one();
     log(state, Some(&user), phone.as_str(), "register", "ok", client).await;
     Ok(user)
+}
+
+/// A fresh 6-digit code for `phone`: its HMAC to store, and the SMS that carries it.
+fn new_phone_code(
+    state: &AppState,
+    phone: &PhoneNumber,
+    now: OffsetDateTime,
+) -> (NewPhoneCode, NewNotification) {
+    let code = secrets::six_digits();
+    let stored = NewPhoneCode {
+        phone: phone.as_str().to_string(),
+        code_hmac: state.secrets.code_hmac("phone", &code),
+        expires_at: now + CODE_TTL,
+        sent_at: now,
+    };
+    let sms = messages::phone_code_sms(phone.as_str(), code, &secrets::random_token(), now);
+    (stored, sms)
 }
 
 /// Sends a new code to an unverified phone, at most once a minute and five times an hour.
@@ -108,20 +119,8 @@ pub async fn resend_code(state: &AppState, phone: &str, client: &ClientInfo) -> 
     if user.phone_verified {
         return Ok(());
     }
-    let code = secrets::six_digits();
-    let code_hmac = state.secrets.code_hmac("phone", &code);
-    state
-        .store
-        .resend_phone_code(
-            &NewPhoneCode {
-                phone: phone.as_str(),
-                code_hmac: &code_hmac,
-                expires_at: now + CODE_TTL,
-                sent_at: now,
-            },
-            &messages::phone_code_sms(phone.as_str(), code, &secrets::random_token(), now),
-        )
-        .await?;
+    let (code, sms) = new_phone_code(state, &phone, now);
+    state.store.resend_phone_code(&code, &sms).await?;
     state.wake.notify_one();
     log(
         state,

@@ -176,7 +176,7 @@ impl Store {
     pub async fn register_party(
         &self,
         new: &NewUser<'_>,
-        code: &NewPhoneCode<'_>,
+        code: &NewPhoneCode,
         sms: &NewNotification,
         now: OffsetDateTime,
     ) -> Result<User> {
@@ -313,7 +313,7 @@ impl Store {
     /// Replaces the phone's code with a new one and queues the SMS that carries it.
     pub async fn resend_phone_code(
         &self,
-        code: &NewPhoneCode<'_>,
+        code: &NewPhoneCode,
         sms: &NewNotification,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
@@ -427,22 +427,22 @@ impl Store {
     }
 }
 
-pub struct NewPhoneCode<'a> {
-    pub phone: &'a str,
-    pub code_hmac: &'a str,
+pub struct NewPhoneCode {
+    pub phone: String,
+    pub code_hmac: String,
     pub expires_at: OffsetDateTime,
     pub sent_at: OffsetDateTime,
 }
 
-async fn put_phone_code(tx: &mut Tx<'_>, c: &NewPhoneCode<'_>) -> Result<()> {
+async fn put_phone_code(tx: &mut Tx<'_>, c: &NewPhoneCode) -> Result<()> {
     sqlx::query(
         "INSERT INTO phone_codes (phone, code_hmac, expires_at, attempts, sent_at)
          VALUES ($1, $2, $3, 0, $4)
          ON CONFLICT (phone) DO UPDATE SET code_hmac = excluded.code_hmac,
            expires_at = excluded.expires_at, attempts = 0, sent_at = excluded.sent_at",
     )
-    .bind(c.phone)
-    .bind(c.code_hmac)
+    .bind(&c.phone)
+    .bind(&c.code_hmac)
     .bind(ts(c.expires_at))
     .bind(ts(c.sent_at))
     .execute(&mut **tx)

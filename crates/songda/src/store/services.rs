@@ -9,6 +9,7 @@ use songda_core::document::DocType;
 use songda_core::evidence::Event;
 use songda_core::ids::{CaseId, DocumentId, PartyId, ServiceId, UserId};
 use songda_core::service::{LegalTime, RefusalReason, ServiceRule, ServiceState, Stage, Status};
+use std::collections::hash_map::Entry;
 use time::OffsetDateTime;
 
 #[derive(Clone, Debug)]
@@ -285,11 +286,20 @@ impl Store {
             out.push((service, documents));
         }
         drop(conn);
+        // Lists repeat the same few cases and parties: read each once.
+        let mut cases = std::collections::HashMap::new();
+        let mut parties = std::collections::HashMap::new();
         let mut details = Vec::with_capacity(out.len());
         for (service, documents) in out {
+            if let Entry::Vacant(e) = cases.entry(service.case_id) {
+                e.insert(self.case(service.case_id).await?);
+            }
+            if let Entry::Vacant(e) = parties.entry(service.party_id) {
+                e.insert(self.party(service.party_id).await?);
+            }
             details.push(ServiceDetail {
-                case: self.case(service.case_id).await?,
-                party: self.party(service.party_id).await?,
+                case: cases[&service.case_id].clone(),
+                party: parties[&service.party_id].clone(),
                 service,
                 documents,
             });

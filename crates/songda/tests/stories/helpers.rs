@@ -256,6 +256,18 @@ pub struct Served {
     pub binding_code: String,
 }
 
+impl Served {
+    /// The clerk serves the case's document on its party.
+    pub async fn serve(&self) -> Response {
+        self.clerk
+            .post(
+                &format!("/cases/{}/services", self.case_id),
+                json!({"party_id": self.party_id, "document_ids": [self.doc_id]}),
+            )
+            .await
+    }
+}
+
 pub const CASE_NUMBER: &str = "(2026)京0105民初12345号";
 
 pub async fn case_with_party(app: &TestApp, phone: &str, consent_basis: Option<&str>) -> Served {

@@ -10,18 +10,7 @@ async fn a_clerk_serves_a_pdf_and_the_party_views_and_signs_for_it() {
     let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
 
     // Served before the party even has an account: the address came from their filing.
-    let svc = s
-        .clerk
-        .json_ok(
-            s.clerk
-                .post(
-                    &format!("/cases/{}/services", s.case_id),
-                    json!({"party_id": s.party_id, "document_ids": [s.doc_id]}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
     let service_id = svc["id"].as_str().unwrap().to_string();
     assert_eq!(svc["status"], "pending");
     assert_eq!(svc["service_rule"], "inbox_deposit_confirmed_address");
@@ -176,12 +165,7 @@ async fn without_consent_service_is_refused_and_the_refusal_is_recorded() {
     let app = TestApp::spawn().await;
     let s = case_with_party(&app, "13900000002", None).await;
     let err = expect_error(
-        s.clerk
-            .post(
-                &format!("/cases/{}/services", s.case_id),
-                json!({"party_id": s.party_id, "document_ids": [s.doc_id]}),
-            )
-            .await,
+        s.serve().await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "consent_required",
     )
@@ -214,18 +198,7 @@ async fn without_consent_service_is_refused_and_the_refusal_is_recorded() {
             StatusCode::CREATED,
         )
         .await;
-    let svc = s
-        .clerk
-        .json_ok(
-            s.clerk
-                .post(
-                    &format!("/cases/{}/services", s.case_id),
-                    json!({"party_id": s.party_id, "document_ids": [s.doc_id]}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
     assert_eq!(svc["status"], "pending");
     assert!(app.state.store.evidence_count().await.unwrap() > before);
 
@@ -242,12 +215,7 @@ async fn without_consent_service_is_refused_and_the_refusal_is_recorded() {
         )
         .await;
     expect_error(
-        s.clerk
-            .post(
-                &format!("/cases/{}/services", s.case_id),
-                json!({"party_id": s.party_id, "document_ids": [s.doc_id]}),
-            )
-            .await,
+        s.serve().await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "consent_required",
     )
@@ -267,18 +235,7 @@ async fn without_consent_service_is_refused_and_the_refusal_is_recorded() {
 async fn a_party_refuses_with_a_reason_and_the_legal_time_stays_at_deposit() {
     let app = TestApp::spawn().await;
     let s = case_with_party(&app, "13900000002", Some("prior_agreement")).await;
-    let svc = s
-        .clerk
-        .json_ok(
-            s.clerk
-                .post(
-                    &format!("/cases/{}/services", s.case_id),
-                    json!({"party_id": s.party_id, "document_ids": [s.doc_id]}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
     let id = svc["id"].as_str().unwrap();
     let party = app.party("李四", "13900000002").await;
     party

@@ -1,7 +1,10 @@
 //! Stories against the real app: each test starts Songda on port 0 with a fresh data dir
 //! and drives it as a court system, a clerk or a party would.
 
+mod browser;
 mod helpers;
 mod journey;
 mod openapi;
+mod pages;
 mod rules;
+mod webdriver;

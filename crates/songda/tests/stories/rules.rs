@@ -56,18 +56,7 @@ async fn malformed_json_and_wrong_fields_answer_400_naming_the_field() {
 /// A case with a party that consented on its filing, its summons served: (served, service id).
 async fn served_case(app: &TestApp, phone: &str) -> (Served, String) {
     let s = case_with_party(app, phone, Some("filing_address")).await;
-    let svc = s
-        .clerk
-        .json_ok(
-            s.clerk
-                .post(
-                    &format!("/cases/{}/services", s.case_id),
-                    json!({"party_id": s.party_id, "document_ids": [s.doc_id]}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
     let id = svc["id"].as_str().unwrap().to_string();
     (s, id)
 }
@@ -1124,12 +1113,7 @@ async fn confirming_an_address_needs_the_acknowledgement() {
     assert_eq!(app.state.store.evidence_count().await.unwrap(), evidence);
     // Still no consent: serving is refused as before.
     expect_error(
-        s.clerk
-            .post(
-                &format!("/cases/{}/services", s.case_id),
-                json!({"party_id": s.party_id, "document_ids": [s.doc_id]}),
-            )
-            .await,
+        s.serve().await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "consent_required",
     )
@@ -1206,18 +1190,7 @@ async fn under_the_old_law_a_judgment_is_refused_with_its_article_and_the_refusa
         "policy_refused",
     )
     .await;
-    let svc = s
-        .clerk
-        .json_ok(
-            s.clerk
-                .post(
-                    &format!("/cases/{}/services", s.case_id),
-                    json!({"party_id": s.party_id, "document_ids": [s.doc_id]}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
     assert_eq!(svc["regime"], "CPL2017-A87");
     assert_eq!(svc["status"], "pending");
 }

@@ -2,7 +2,7 @@
 
 mod auth;
 mod cases;
-mod me;
+pub mod me;
 mod services;
 
 use crate::state::AppState;

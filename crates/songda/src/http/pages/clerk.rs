@@ -1,0 +1,598 @@
+//! The clerk's desk: cases, a case page with parties, documents, serving (with the policy
+//! decision shown before confirming) and the service board.
+
+use super::party::Opt;
+use super::service::stage_label;
+use super::{Chrome, Ctx, FormData, FormError, PageError, is_form_error, render, see_other};
+use crate::actions::cases::{self, NewPartyInput, UploadInput};
+use crate::actions::{clerk_case, serve};
+use crate::error::AppError;
+use crate::http::upload;
+use crate::state::AppState;
+use crate::store::{CaseRecord, PartyRecord};
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use songda_core::consent::{Channel, ConsentBasis};
+use songda_core::document::DocType;
+use songda_core::ids::{CaseId, DocumentId, PartyId};
+use songda_core::party::PartyRole;
+use songda_core::policy::Decision;
+use songda_core::timefmt::court_minutes;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/cases", get(get_cases).post(post_case))
+        .route("/cases/{id}", get(get_case))
+        .route("/cases/{id}/parties", post(post_party))
+        .route(
+            "/cases/{id}/documents",
+            post(post_document).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/cases/{id}/serve", post(post_serve))
+}
+
+pub struct CaseItem {
+    pub id: String,
+    pub case_number: String,
+    pub title: String,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    c: Chrome,
+    cases: Vec<CaseItem>,
+    q: String,
+    case_number: String,
+    title: String,
+    err: FormError,
+}
+
+#[derive(serde::Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+async fn cases_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &str,
+    form: Option<&FormData>,
+    err: FormError,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    let clerk = auth.who.clerk().map_err(|e| ctx.err(e))?;
+    let court = clerk
+        .court_id
+        .ok_or_else(|| ctx.err(AppError::not_found()))?;
+    let list = state
+        .store
+        .cases_of_court(court, Some(q).filter(|q| !q.is_empty()))
+        .await
+        .map_err(|e| ctx.err(e.into()))?;
+    let status = err.status;
+    let resp = render(&CasesPage {
+        c: ctx.chrome(),
+        cases: list
+            .iter()
+            .map(|c| CaseItem {
+                id: c.id.to_string(),
+                case_number: c.case_number.clone(),
+                title: c.title.clone(),
+                created: court_minutes(c.created_at),
+            })
+            .collect(),
+        q: q.to_string(),
+        case_number: form
+            .map(|f| f.get("case_number").to_string())
+            .unwrap_or_default(),
+        title: form.map(|f| f.get("title").to_string()).unwrap_or_default(),
+        err,
+    });
+    Ok(FormError::apply(status, resp))
+}
+
+async fn get_cases(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, PageError> {
+    cases_page(
+        &state,
+        &ctx,
+        q.q.as_deref().unwrap_or("").trim(),
+        None,
+        FormError::default(),
+    )
+    .await
+}
+
+async fn post_case(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    form.check_csrf(auth, ctx.l)?;
+    match cases::create_case(
+        &state,
+        &auth.who,
+        form.get("case_number"),
+        form.get("title"),
+    )
+    .await
+    {
+        Ok(case) => Ok(see_other(&format!("/cases/{}?done=created", case.id))),
+        Err(e) if is_form_error(&e) => {
+            cases_page(&state, &ctx, "", Some(&form), FormError::from(ctx.l, &e)).await
+        }
+        Err(e) => Err(ctx.err(e)),
+    }
+}
+
+pub struct PartyView {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+    pub phone: String,
+    pub email: String,
+    pub bound: bool,
+    pub consent: String,
+    pub consented: bool,
+}
+
+pub struct DocItem {
+    pub id: String,
+    pub title: String,
+    pub type_label: &'static str,
+    pub pages: i64,
+    pub sha_short: String,
+    pub sha256: String,
+    pub uploaded: String,
+}
+
+pub struct BoardRow {
+    pub id: String,
+    pub party: String,
+    pub titles: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub served: String,
+    pub rule: String,
+    pub channels: String,
+    pub problem: Option<String>,
+}
+
+pub struct Preview {
+    pub party_id: String,
+    pub party: String,
+    pub permitted: bool,
+    pub explanation: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    c: Chrome,
+    case: CaseRecord,
+    parties: Vec<PartyView>,
+    docs: Vec<DocItem>,
+    board: Vec<BoardRow>,
+    problems: Vec<String>,
+    refusals: Vec<String>,
+    roles: Vec<Opt>,
+    types: Vec<Opt>,
+    bases: Vec<Opt>,
+    preview: Vec<Preview>,
+    preview_docs: Vec<String>,
+    party_form: [String; 3],
+    err: FormError,
+    err_where: &'static str,
+}
+
+fn party_view(ctx: &Ctx, p: &PartyRecord) -> PartyView {
+    let l = ctx.l;
+    let (consent, consented) = match &p.consent {
+        Some(k) if k.is_active() => {
+            let basis = k
+                .basis
+                .map(|b| l.t(b.label_zh(), b.label_en()))
+                .unwrap_or("");
+            let ch: Vec<&str> = k
+                .channels
+                .iter()
+                .filter(|c| **c != Channel::Platform)
+                .map(|c| match c {
+                    Channel::Sms => l.t("短信", "SMS"),
+                    Channel::Email => l.t("邮件", "email"),
+                    Channel::Platform => "",
+                })
+                .collect();
+            (format!("{basis}（{}）", ch.join("、")), true)
+        }
+        Some(_) => (l.t("已撤回同意", "Consent withdrawn").to_string(), false),
+        None => (l.t("未同意电子送达", "No consent yet").to_string(), false),
+    };
+    PartyView {
+        id: p.id.to_string(),
+        name: p.name.clone(),
+        role: l.t(p.role.label_zh(), p.role.as_str()),
+        phone: p.phone.clone(),
+        email: p.email.clone().unwrap_or_default(),
+        bound: p.bound_user_id.is_some(),
+        consent,
+        consented,
+    }
+}
+
+#[derive(Default)]
+struct Extra {
+    preview: Vec<Preview>,
+    preview_docs: Vec<String>,
+    party_form: [String; 3],
+    err: FormError,
+    err_where: &'static str,
+}
+
+async fn case_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    extra: Extra,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    let l = ctx.l;
+    let case_id: CaseId = id.parse().map_err(|_| ctx.err(AppError::not_found()))?;
+    let case = clerk_case(state, &auth.who, case_id)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let parties = state
+        .store
+        .parties_of_case(case.id)
+        .await
+        .map_err(|e| ctx.err(e.into()))?;
+    let docs = state
+        .store
+        .documents_of_case(case.id)
+        .await
+        .map_err(|e| ctx.err(e.into()))?;
+    let services = state
+        .store
+        .services_of_case(case.id)
+        .await
+        .map_err(|e| ctx.err(e.into()))?;
+    let decisions = state
+        .store
+        .policy_decisions_of_case(case.id)
+        .await
+        .map_err(|e| ctx.err(e.into()))?;
+    let mut board = Vec::new();
+    let mut problems = Vec::new();
+    for d in &services {
+        let (status, status_label) = stage_label(l, d.service.stage);
+        let notes = state
+            .store
+            .service_notifications(d.service.id)
+            .await
+            .map_err(|e| ctx.err(e.into()))?;
+        let channels = notes
+            .iter()
+            .map(|n| {
+                let st = match n.status.as_str() {
+                    "sent" => l.t("已发送", "sent"),
+                    "failed" => l.t("失败", "failed"),
+                    _ => l.t("发送中", "queued"),
+                };
+                format!(
+                    "{} {st}",
+                    if n.channel == "sms" {
+                        l.t("短信", "SMS")
+                    } else {
+                        l.t("邮件", "Email")
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" · ");
+        let failed = notes.iter().any(|n| n.status == "failed");
+        let titles = d
+            .documents
+            .iter()
+            .map(|x| x.title.as_str())
+            .collect::<Vec<_>>()
+            .join("、");
+        let problem = if let Some(r) = d.service.refusal_reason {
+            Some(format!(
+                "{}{}",
+                l.t("拒收：", "Refused: "),
+                l.t(r.label_zh(), r.label_en())
+            ))
+        } else if failed {
+            Some(l.t("通知发送失败", "Notification failed").to_string())
+        } else {
+            None
+        };
+        if let Some(p) = &problem {
+            problems.push(format!("{} · {} · {p}", d.party.name, titles));
+        }
+        board.push(BoardRow {
+            id: d.service.id.to_string(),
+            party: d.party.name.clone(),
+            titles,
+            status,
+            status_label,
+            served: d
+                .service
+                .served_at
+                .map(court_minutes)
+                .unwrap_or_else(|| "—".into()),
+            rule: d
+                .service
+                .service_rule
+                .map(|r| l.t(r.label_zh(), r.label_en()).to_string())
+                .unwrap_or_default(),
+            channels,
+            problem,
+        });
+    }
+    let refusals = decisions
+        .iter()
+        .filter(|x| !x.permitted)
+        .map(|x| {
+            let who = parties
+                .iter()
+                .find(|p| p.id == x.party_id)
+                .map(|p| p.name.as_str())
+                .unwrap_or("");
+            format!(
+                "{} · {} · {}",
+                court_minutes(x.decided_at),
+                who,
+                x.explanation
+            )
+        })
+        .collect();
+    let roles = PartyRole::ALL
+        .iter()
+        .map(|r| Opt {
+            value: r.as_str().into(),
+            label: l.t(r.label_zh(), r.as_str()).into(),
+            selected: false,
+        })
+        .collect();
+    let types = DocType::ALL
+        .iter()
+        .map(|t| Opt {
+            value: t.as_str().into(),
+            label: l.t(t.label_zh(), t.label_en()).into(),
+            selected: false,
+        })
+        .collect();
+    let bases = [ConsentBasis::FilingAddress, ConsentBasis::PriorAgreement]
+        .iter()
+        .map(|b| Opt {
+            value: b.as_str().into(),
+            label: l.t(b.label_zh(), b.label_en()).into(),
+            selected: false,
+        })
+        .collect();
+    let status = extra.err.status;
+    let resp = render(&CasePage {
+        c: ctx.chrome(),
+        parties: parties.iter().map(|p| party_view(ctx, p)).collect(),
+        docs: docs
+            .iter()
+            .map(|x| DocItem {
+                id: x.id.to_string(),
+                title: x.title.clone(),
+                type_label: l.t(x.doc_type.label_zh(), x.doc_type.label_en()),
+                pages: x.page_count,
+                sha_short: x.sha256.as_str()[..12].to_string(),
+                sha256: x.sha256.to_string(),
+                uploaded: court_minutes(x.uploaded_at),
+            })
+            .collect(),
+        case,
+        board,
+        problems,
+        refusals,
+        roles,
+        types,
+        bases,
+        preview: extra.preview,
+        preview_docs: extra.preview_docs,
+        party_form: extra.party_form,
+        err: extra.err,
+        err_where: extra.err_where,
+    });
+    Ok(FormError::apply(status, resp))
+}
+
+async fn get_case(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    case_page(&state, &ctx, &id, Extra::default()).await
+}
+
+async fn post_party(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    form.check_csrf(auth, ctx.l)?;
+    let case_id: CaseId = id.parse().map_err(|_| ctx.err(AppError::not_found()))?;
+    let input = NewPartyInput {
+        name: form.get("name"),
+        role: form.get("role"),
+        phone: form.get("phone"),
+        email: Some(form.get("email")),
+        consent_basis: Some(form.get("consent_basis")),
+    };
+    match cases::add_party(&state, &auth.who, case_id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/cases/{case_id}?done=party#parties"))),
+        Err(e) if is_form_error(&e) => {
+            let extra = Extra {
+                party_form: [
+                    form.get("name").into(),
+                    form.get("phone").into(),
+                    form.get("email").into(),
+                ],
+                err: FormError::from(ctx.l, &e),
+                err_where: "party",
+                ..Extra::default()
+            };
+            case_page(&state, &ctx, &id, extra).await
+        }
+        Err(e) => Err(ctx.err(e)),
+    }
+}
+
+async fn post_document(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    let case_id: CaseId = id.parse().map_err(|_| ctx.err(AppError::not_found()))?;
+    clerk_case(&state, &auth.who, case_id)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let result = async {
+        let multipart = multipart.map_err(|e| AppError::field("file", e.body_text()))?;
+        let up = upload::receive(&state, multipart).await?;
+        if up.field("csrf") != auth.csrf {
+            let _ = tokio::fs::remove_file(&up.tmp).await;
+            return Err(AppError::new(
+                crate::error::Kind::Forbidden,
+                "csrf",
+                "missing or wrong CSRF token",
+            ));
+        }
+        cases::add_document(
+            &state,
+            &auth.who,
+            case_id,
+            UploadInput {
+                title: up.field("title"),
+                doc_type: up.field("doc_type"),
+                tmp: &up.tmp,
+                sha256: up.sha256.clone(),
+                size: up.size,
+            },
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!(
+            "/cases/{case_id}?done=uploaded#documents"
+        ))),
+        Err(e) if is_form_error(&e) => {
+            let extra = Extra {
+                err: FormError::from(ctx.l, &e),
+                err_where: "upload",
+                ..Extra::default()
+            };
+            case_page(&state, &ctx, &id, extra).await
+        }
+        Err(e) => Err(ctx.err(e)),
+    }
+}
+
+/// Serving is two steps: the first shows the policy decision for each chosen party; the
+/// second (`confirm`) serves those the policy permits.
+async fn post_serve(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    form.check_csrf(auth, ctx.l)?;
+    let case_id: CaseId = id.parse().map_err(|_| ctx.err(AppError::not_found()))?;
+    let nf = || ctx.err(AppError::not_found());
+    let doc_ids = form
+        .all("document_ids")
+        .iter()
+        .map(|d| d.parse::<DocumentId>().map_err(|_| nf()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let party_ids = form
+        .all("party_ids")
+        .iter()
+        .map(|p| p.parse::<PartyId>().map_err(|_| nf()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let input_error = if party_ids.is_empty() {
+        Some(AppError::field("party_id", "choose at least one recipient"))
+    } else if doc_ids.is_empty() {
+        Some(AppError::field(
+            "document_ids",
+            "choose at least one document",
+        ))
+    } else {
+        None
+    };
+    if let Some(e) = input_error {
+        let extra = Extra {
+            err: FormError::from(ctx.l, &e),
+            err_where: "serve",
+            ..Extra::default()
+        };
+        return case_page(&state, &ctx, &id, extra).await;
+    }
+    if form.get("confirm") == "1" {
+        let mut last_err = None;
+        for p in &party_ids {
+            if let Err(e) = serve::serve(&state, &auth.who, case_id, *p, &doc_ids).await {
+                if !is_form_error(&e) {
+                    return Err(ctx.err(e));
+                }
+                last_err = Some(e);
+            }
+        }
+        return match last_err {
+            None => Ok(see_other(&format!("/cases/{case_id}?done=served"))),
+            Some(e) => {
+                let extra = Extra {
+                    err: FormError::from(ctx.l, &e),
+                    err_where: "serve",
+                    ..Extra::default()
+                };
+                case_page(&state, &ctx, &id, extra).await
+            }
+        };
+    }
+    let mut preview = Vec::new();
+    for p in &party_ids {
+        let (case, party, docs) = serve::load_request(&state, &auth.who, case_id, *p, &doc_ids)
+            .await
+            .map_err(|e| ctx.err(e))?;
+        let decision = serve::preview(&state, &case, &party, &docs)
+            .await
+            .map_err(|e| ctx.err(e))?;
+        preview.push(Preview {
+            party_id: party.id.to_string(),
+            party: party.name.clone(),
+            permitted: matches!(decision, Decision::Permitted { .. }),
+            explanation: if ctx.l.en {
+                decision.explain_en()
+            } else {
+                decision.explain_zh()
+            },
+        });
+    }
+    let extra = Extra {
+        preview,
+        preview_docs: doc_ids.iter().map(|d| d.to_string()).collect(),
+        ..Extra::default()
+    };
+    case_page(&state, &ctx, &id, extra).await
+}
