@@ -2,6 +2,7 @@
 //! and drives it as a court system, a clerk or a party would.
 
 mod browser;
+mod email;
 mod helpers;
 mod journey;
 mod openapi;

@@ -1,0 +1,205 @@
+//! Email goes over SMTP to a real mail server (aiosmtpd, started here) when
+//! `SONGDA_SMTP_URL` is set.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A local SMTP server that stores each message as a file in a maildir; killed on drop.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start() -> SmtpServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir(maildir.path().join(sub)).unwrap();
+        }
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(maildir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 with aiosmtpd (scripts/test installs it)");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not start; is it installed (python3 -m pip install aiosmtpd)?"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    fn messages(&self) -> Vec<String> {
+        std::fs::read_dir(self.maildir.path().join("new"))
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Decodes the body of a plain-text message, whatever transfer encoding lettre chose.
+fn body_text(raw: &str) -> String {
+    let (headers, body) = raw
+        .split_once("\r\n\r\n")
+        .or_else(|| raw.split_once("\n\n"))
+        .unwrap();
+    if headers
+        .to_ascii_lowercase()
+        .contains("content-transfer-encoding: base64")
+    {
+        let b64: String = body.split_whitespace().collect();
+        String::from_utf8(base64_decode(&b64)).unwrap()
+    } else {
+        body.to_string()
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let mut buf = 0u32;
+    let mut bits = 0;
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = A.iter().position(|x| *x == c).expect("base64") as u32;
+        buf = (buf << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn binding_codes_and_service_notices_reach_a_real_smtp_server() {
+    let smtp = SmtpServer::start();
+    let app =
+        TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port))).await;
+    let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    app.drain().await;
+
+    let mails = smtp.messages();
+    assert_eq!(
+        mails.len(),
+        2,
+        "binding code and service notice: {mails:#?}"
+    );
+    let binding = mails
+        .iter()
+        .find(|m| body_text(m).contains("案件绑定码"))
+        .expect("binding mail");
+    assert!(binding.contains("lisi@example.com"));
+    assert!(
+        body_text(binding).contains(&s.binding_code),
+        "the code is filled in at send time"
+    );
+    let notice = mails
+        .iter()
+        .find(|m| body_text(m).contains("待签收") || body_text(m).contains("查看并签收"))
+        .expect("service mail");
+    let text = body_text(notice);
+    assert!(
+        text.contains(CASE_NUMBER) && text.contains("民事传票"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("/services/{}", svc["id"].as_str().unwrap())));
+    assert!(!text.contains("%PDF"), "notices never carry the document");
+
+    // The server's acceptance is recorded with the notification, and as evidence.
+    let cert = s
+        .clerk
+        .json_ok(
+            s.clerk
+                .get(&format!(
+                    "/services/{}/certificate",
+                    svc["id"].as_str().unwrap()
+                ))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    let email = cert["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["channel"] == "email")
+        .unwrap()
+        .clone();
+    assert_eq!(email["status"], "sent");
+    assert!(
+        email["reference"].as_str().unwrap().starts_with("250"),
+        "{email}"
+    );
+    let evidence = cert["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "ConsignmentNotification" && e["channel"] == "email")
+        .expect("delivery evidence")
+        .clone();
+    let message_id = evidence["gateway"]["message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        notice.contains(&message_id),
+        "the Message-ID in evidence is the one sent"
+    );
+}
+
+#[tokio::test]
+async fn a_mail_server_that_is_down_leaves_the_message_queued_for_retry() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let _s = case_with_party(&app, "13900000002", None).await;
+    app.drain().await;
+    let outbox = app.state.store.recent_notifications(10).await.unwrap();
+    let email = outbox.iter().find(|n| n.channel == "email").unwrap();
+    assert_eq!(email.status, "queued", "retried later, not lost");
+    assert_eq!(email.attempts, 1);
+    assert!(email.last_error.is_some());
+    let sms = outbox.iter().find(|n| n.channel == "sms").unwrap();
+    assert_eq!(
+        sms.status, "sent",
+        "one channel's failure does not hold up another"
+    );
+}
