@@ -178,6 +178,8 @@ pub struct ServiceView {
     pub refused: Option<String>,
     pub refusal: Option<String>,
     pub timeline: Vec<TimelineItem>,
+    /// The clerk who served (送达人).
+    pub served_by: String,
 }
 
 async fn view(
@@ -240,6 +242,11 @@ async fn view(
             }
         }),
         timeline: timeline(l, &events),
+        served_by: events
+            .iter()
+            .find(|e| e.event_type == songda_core::evidence::EventType::SubmissionAcceptance)
+            .map(|e| e.actor.name.clone())
+            .unwrap_or_default(),
     };
     Ok((v, d))
 }
@@ -410,7 +417,6 @@ struct RecordPage {
     v: ServiceView,
     issued: String,
     doc_summary: String,
-    clerk: String,
 }
 
 async fn get_record(
@@ -426,22 +432,11 @@ async fn get_record(
         .map(|x| format!("{} {}", x.title, l.t("1 件", "(1)")))
         .collect::<Vec<_>>()
         .join(l.t("；", "; "));
-    let events = state
-        .store
-        .service_events(d.service.id)
-        .await
-        .map_err(|e| ctx.err(e.into()))?;
-    let clerk = events
-        .iter()
-        .find(|e| e.event_type == songda_core::evidence::EventType::SubmissionAcceptance)
-        .map(|e| e.actor.name.clone())
-        .unwrap_or_default();
     Ok(render(&RecordPage {
         c: ctx.chrome(),
         v,
         issued: court_minutes(state.now()),
         doc_summary,
-        clerk,
     }))
 }
 
