@@ -1,9 +1,9 @@
 //! The commands behind `main.rs`: serve, demo, user add, migrate.
 
+use crate::actions::staff::{self, NewStaff};
 use crate::app::App;
-use crate::config::{DataArgs, ServeArgs, Settings, UserAddArgs};
-use crate::secrets::hash_password;
-use crate::store::{NewUser, Role, Store};
+use crate::config::{DataArgs, ServeArgs, SetRegimeArgs, Settings, UserAddArgs};
+use crate::store::Store;
 use anyhow::Context;
 use songda_core::SystemClock;
 use std::path::{Path, PathBuf};
@@ -56,51 +56,54 @@ fn reset_demo_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 pub async fn user_add(args: UserAddArgs) -> anyhow::Result<()> {
-    let role = Role::parse(&args.role).context("role must be admin or clerk")?;
-    crate::actions::accounts::check_password(&args.password)
-        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let name = songda_core::party::PersonName::parse(&args.name)?;
-    let login = args.login.trim();
-    if login.is_empty() {
-        anyhow::bail!("--login must not be empty");
-    }
     let store = open_store(&args.data).await?;
     let now = songda_core::Clock::now(&SystemClock);
-    let court = match (&args.court, role) {
-        (Some(c), _) => Some(store.ensure_court(c.trim(), now).await?),
-        (None, Role::Clerk) => anyhow::bail!("a clerk needs --court"),
-        (None, _) => None,
-    };
-    let hash = hash_password(&args.password)?;
-    let user = store
-        .create_user(
-            &NewUser {
-                role,
-                name: name.as_str(),
-                login: Some(login),
-                phone: None,
-                email: None,
-                password_hash: &hash,
-                phone_verified_at: Some(now),
-                court_id: court.as_ref().map(|c| c.id),
-            },
-            now,
-        )
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict(_) => {
-                anyhow::anyhow!("the login {login:?} is taken")
-            }
-            other => other.into(),
-        })?;
+    let result = staff::create_staff(
+        &store,
+        &NewStaff {
+            role: &args.role,
+            name: &args.name,
+            login: &args.login,
+            password: &args.password,
+            court: args.court.as_deref(),
+        },
+        now,
+    )
+    .await;
     store.close().await;
+    let (user, court) = result.map_err(cli_error)?;
     println!(
-        "created {} {} (login {login}){}",
-        role.as_str(),
+        "created {} {} (login {}){}",
+        user.role.as_str(),
         user.name,
+        args.login.trim(),
         court.map(|c| format!(" at {}", c.name)).unwrap_or_default()
     );
     Ok(())
+}
+
+pub async fn court_set_regime(args: SetRegimeArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.data).await?;
+    let result = staff::set_court_regime(&store, &args.court, &args.regime).await;
+    store.close().await;
+    let court = result.map_err(cli_error)?;
+    println!(
+        "{}: {}",
+        court.name,
+        court
+            .regime
+            .as_deref()
+            .unwrap_or("regime chosen by dispatch date")
+    );
+    Ok(())
+}
+
+/// An action's error as a one-line message for the terminal.
+fn cli_error(e: crate::error::AppError) -> anyhow::Error {
+    match &e.field {
+        Some(f) => anyhow::anyhow!("--{}: {}", f.replace('_', "-"), e.message),
+        None => anyhow::anyhow!("{}", e.message),
+    }
 }
 
 pub async fn migrate(args: DataArgs) -> anyhow::Result<()> {

@@ -29,6 +29,28 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate(DataArgs),
+    /// Manage courts.
+    Court {
+        #[command(subcommand)]
+        command: CourtCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CourtCommand {
+    /// Fix a court to one regime of electronic service, or back to choosing by dispatch date.
+    SetRegime(SetRegimeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SetRegimeArgs {
+    #[arg(long)]
+    pub court: String,
+    /// by_dispatch_date, CPL2017-A87 or CPL2021-A90.
+    #[arg(long)]
+    pub regime: String,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 #[derive(Subcommand, Debug)]

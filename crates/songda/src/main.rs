@@ -1,7 +1,7 @@
 //! A switchboard: parse the command line and hand over to the part that does the work.
 
 use clap::Parser;
-use songda::config::{Cli, Command, UserCommand};
+use songda::config::{Cli, Command, CourtCommand, UserCommand};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -21,6 +21,9 @@ async fn main() -> ExitCode {
             command: UserCommand::Add(args),
         } => songda::cli::user_add(args).await,
         Command::Migrate(args) => songda::cli::migrate(args).await,
+        Command::Court {
+            command: CourtCommand::SetRegime(args),
+        } => songda::cli::court_set_regime(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod certificate;
 pub mod recipient;
 pub mod serve;
+pub mod staff;
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

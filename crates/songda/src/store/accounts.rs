@@ -156,6 +156,23 @@ impl Store {
         })
     }
 
+    /// Every court, by name.
+    pub async fn courts(&self) -> Result<Vec<Court>> {
+        let rows: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, name, regime FROM courts ORDER BY name")
+                .fetch_all(self.reader())
+                .await?;
+        rows.into_iter()
+            .map(|(id, name, regime)| {
+                Ok(Court {
+                    id: parse_id(&id)?,
+                    name,
+                    regime,
+                })
+            })
+            .collect()
+    }
+
     pub async fn set_court_regime(&self, id: CourtId, regime: Option<&str>) -> Result<()> {
         sqlx::query("UPDATE courts SET regime = $1 WHERE id = $2")
             .bind(regime)

@@ -2,6 +2,7 @@
 //! and drives it as a court system, a clerk or a party would.
 
 mod browser;
+mod cli;
 mod email;
 mod helpers;
 mod journey;

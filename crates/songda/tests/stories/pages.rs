@@ -1332,3 +1332,149 @@ async fn every_page_a_party_or_clerk_can_reach_renders_with_viewport_and_languag
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_page_basics("/services/not-an-id", &html);
 }
+
+#[tokio::test]
+async fn an_admin_adds_a_clerk_and_fixes_a_court_to_the_old_regime_through_the_pages() {
+    let app = TestApp::spawn().await;
+    app.staff(Role::Admin, "root", None).await;
+    let admin = Browser::logged_in(&app, "root", "password-123").await;
+    let csrf = admin.csrf().await;
+
+    // A clerk without a court is refused, naming the field; with one, the court is created.
+    let (status, html) = answer(
+        admin
+            .post_form(
+                "/admin/staff",
+                &[
+                    ("csrf", &csrf),
+                    ("role", "clerk"),
+                    ("name", "赵书记员"),
+                    ("login", "zhao"),
+                    ("password", "password-123"),
+                    ("court", ""),
+                ],
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(field_invalid(&html, "s-court"), "{html}");
+    let r = admin
+        .post_form(
+            "/admin/staff",
+            &[
+                ("csrf", &csrf),
+                ("role", "clerk"),
+                ("name", "赵书记员"),
+                ("login", "zhao"),
+                ("password", "password-123"),
+                ("court", "上海市浦东新区人民法院"),
+            ],
+        )
+        .await;
+    assert_eq!(see_other(&r), "/admin/courts?done=staff");
+    let page = admin.page("/admin/courts").await;
+    assert!(
+        page.contains("上海市浦东新区人民法院") && page.contains("zhao"),
+        "{page}"
+    );
+    let (status, _) = answer(
+        admin
+            .post_form(
+                "/admin/staff",
+                &[
+                    ("csrf", &csrf),
+                    ("role", "clerk"),
+                    ("name", "又一个"),
+                    ("login", "zhao"),
+                    ("password", "password-123"),
+                    ("court", "上海市浦东新区人民法院"),
+                ],
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a login is taken once");
+
+    // The court is fixed to CPL2017-A87: the new clerk cannot serve a judgment there.
+    let (status, _) = answer(
+        admin
+            .post_form(
+                "/admin/courts/regime",
+                &[
+                    ("csrf", &csrf),
+                    ("court", "上海市浦东新区人民法院"),
+                    ("regime", "CPL1999"),
+                ],
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let r = admin
+        .post_form(
+            "/admin/courts/regime",
+            &[
+                ("csrf", &csrf),
+                ("court", "上海市浦东新区人民法院"),
+                ("regime", "CPL2017-A87"),
+            ],
+        )
+        .await;
+    assert_eq!(see_other(&r), "/admin/courts?done=saved");
+    assert!(
+        admin
+            .page("/admin/courts")
+            .await
+            .contains("value=\"CPL2017-A87\" selected")
+    );
+
+    let clerk = app.login("zhao", "password-123").await;
+    let case = clerk
+        .json_ok(
+            clerk
+                .post(
+                    "/cases",
+                    json!({"case_number": "(2026)沪0115民初8号", "title": "甲诉乙"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let case_id = case["id"].as_str().unwrap();
+    let party = clerk
+        .json_ok(
+            clerk
+                .post(&format!("/cases/{case_id}/parties"), json!({"name": "乙", "role": "defendant", "phone": "13900000009", "consent_basis": "prior_agreement"}))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let doc = clerk
+        .json_ok(
+            clerk
+                .upload(case_id, "民事判决书", "judgment", pdf("民事判决书"))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let err = expect_error(
+        clerk
+            .post(
+                &format!("/cases/{case_id}/services"),
+                json!({"party_id": party["id"], "document_ids": [doc["id"]]}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "policy_refused",
+    )
+    .await;
+    assert_eq!(err["regime"], "CPL2017-A87");
+
+    // Other roles do not reach these pages.
+    let clerk_page = Browser::logged_in(&app, "zhao", "password-123").await;
+    assert_eq!(
+        clerk_page.get("/admin/courts").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}

@@ -2,7 +2,9 @@
 //! (one-time codes masked), and, when SMS goes to the development file sink, what that
 //! "phone" received.
 
-use super::{Chrome, Ctx, PageError, render};
+use super::party::Opt;
+use super::{Chrome, Ctx, FormData, FormError, PageError, is_form_error, render, see_other};
+use crate::actions::staff::{self, BY_DISPATCH_DATE, NewStaff};
 use crate::error::AppError;
 use crate::messages::CODE_MARK;
 use crate::state::AppState;
@@ -11,11 +13,176 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
+use songda_core::policy::REGIMES;
 use songda_core::timefmt::court_seconds;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/outbox", get(get_outbox))
+    Router::new()
+        .route("/admin/outbox", get(get_outbox))
+        .route("/admin/courts", get(get_courts))
+        .route("/admin/courts/regime", post(post_regime))
+        .route("/admin/staff", post(post_staff))
+}
+
+fn require_admin(ctx: &Ctx) -> Result<&crate::http::extract::Auth, PageError> {
+    let auth = ctx.require()?;
+    if auth.who.user.role != Role::Admin {
+        return Err(ctx.err(AppError::forbidden("admins only")));
+    }
+    Ok(auth)
+}
+
+pub struct CourtRow {
+    pub name: String,
+    pub options: Vec<Opt>,
+    pub clerks: usize,
+}
+
+pub struct StaffRow {
+    pub name: String,
+    pub login: String,
+    pub role: &'static str,
+    pub court: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_courts.html")]
+struct CourtsPage {
+    c: Chrome,
+    courts: Vec<CourtRow>,
+    staff: Vec<StaffRow>,
+    form: [String; 3],
+    err: FormError,
+}
+
+async fn courts_page(
+    state: &AppState,
+    ctx: &Ctx,
+    form: Option<&FormData>,
+    err: FormError,
+) -> Result<Response, PageError> {
+    let l = ctx.l;
+    let courts = state.store.courts().await.map_err(|e| ctx.err(e.into()))?;
+    let mut staff_users = state
+        .store
+        .users_by_role(Role::Admin)
+        .await
+        .map_err(|e| ctx.err(e.into()))?;
+    staff_users.extend(
+        state
+            .store
+            .users_by_role(Role::Clerk)
+            .await
+            .map_err(|e| ctx.err(e.into()))?,
+    );
+    let court_name = |id| {
+        courts
+            .iter()
+            .find(|c| Some(c.id) == id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
+    let choices = |current: Option<&str>| {
+        let mut v = vec![Opt {
+            value: BY_DISPATCH_DATE.into(),
+            label: l.t("按送达日期自动适用", "By date of dispatch").into(),
+            selected: current.is_none(),
+        }];
+        v.extend(REGIMES.iter().map(|r| Opt {
+            value: r.id.into(),
+            label: format!("{} · {}", r.id, l.t(r.citation_zh, r.citation_en)),
+            selected: current == Some(r.id),
+        }));
+        v
+    };
+    let rows = courts
+        .iter()
+        .map(|c| CourtRow {
+            name: c.name.clone(),
+            options: choices(c.regime.as_deref()),
+            clerks: staff_users
+                .iter()
+                .filter(|u| u.court_id == Some(c.id))
+                .count(),
+        })
+        .collect();
+    let staff = staff_users
+        .iter()
+        .map(|u| StaffRow {
+            name: u.name.clone(),
+            login: u.login.clone().unwrap_or_default(),
+            role: if u.role == Role::Admin {
+                l.t("管理员", "Administrator")
+            } else {
+                l.t("书记员", "Clerk")
+            },
+            court: court_name(u.court_id),
+        })
+        .collect();
+    let status = err.status;
+    Ok(FormError::apply(
+        status,
+        render(&CourtsPage {
+            c: ctx.chrome(),
+            courts: rows,
+            staff,
+            form: form
+                .map(|f| {
+                    [
+                        f.get("name").into(),
+                        f.get("login").into(),
+                        f.get("court").into(),
+                    ]
+                })
+                .unwrap_or_default(),
+            err,
+        }),
+    ))
+}
+
+async fn get_courts(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    require_admin(&ctx)?;
+    courts_page(&state, &ctx, None, FormError::default()).await
+}
+
+async fn post_regime(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = require_admin(&ctx)?;
+    form.check_csrf(auth, ctx.l)?;
+    match staff::set_court_regime(&state.store, form.get("court"), form.get("regime")).await {
+        Ok(_) => Ok(see_other("/admin/courts?done=saved")),
+        Err(e) if is_form_error(&e) => {
+            courts_page(&state, &ctx, None, FormError::from(ctx.l, &e)).await
+        }
+        Err(e) => Err(ctx.err(e)),
+    }
+}
+
+async fn post_staff(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = require_admin(&ctx)?;
+    form.check_csrf(auth, ctx.l)?;
+    let new = NewStaff {
+        role: form.get("role"),
+        name: form.get("name"),
+        login: form.get("login"),
+        password: form.get("password"),
+        court: Some(form.get("court")),
+    };
+    match staff::create_staff(&state.store, &new, state.now()).await {
+        Ok(_) => Ok(see_other("/admin/courts?done=staff")),
+        Err(e) if is_form_error(&e) => {
+            courts_page(&state, &ctx, Some(&form), FormError::from(ctx.l, &e)).await
+        }
+        Err(e) => Err(ctx.err(e)),
+    }
 }
 
 pub struct OutRow {
@@ -46,10 +213,7 @@ struct OutboxPage {
 }
 
 async fn get_outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
-    let auth = ctx.require()?;
-    if auth.who.user.role != Role::Admin {
-        return Err(ctx.err(AppError::forbidden("admins only")));
-    }
+    require_admin(&ctx)?;
     let l = ctx.l;
     let rows = state
         .store

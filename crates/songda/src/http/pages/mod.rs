@@ -96,7 +96,10 @@ impl Chrome {
                 ("/bind", l.t("绑定案件", "Bind a case")),
             ],
             Some(Role::Clerk) => vec![("/cases", l.t("案件", "Cases"))],
-            Some(Role::Admin) => vec![("/admin/outbox", l.t("短信与邮件", "SMS and email"))],
+            Some(Role::Admin) => vec![
+                ("/admin/courts", l.t("法院与人员", "Courts and staff")),
+                ("/admin/outbox", l.t("短信与邮件", "SMS and email")),
+            ],
             None => vec![],
         };
         items
@@ -220,6 +223,8 @@ fn flash_text(l: Lang, code: &str) -> Option<String> {
         ),
         "uploaded" => l.t("文书已上传。", "Document uploaded."),
         "created" => l.t("案件已创建。", "Case created."),
+        "saved" => l.t("已保存。", "Saved."),
+        "staff" => l.t("账户已创建。", "Account created."),
         _ => return None,
     };
     Some(s.to_string())
@@ -387,6 +392,8 @@ fn field_label(l: Lang, field: &str) -> &'static str {
         "reason" => l.t("拒收理由", "Reason"),
         "note" => l.t("说明", "Note"),
         "consent_basis" => l.t("同意方式", "Consent basis"),
+        "court" => l.t("法院", "Court"),
+        "regime" => l.t("适用规则", "Regime"),
         _ => l.t("输入", "Input"),
     }
 }
@@ -418,6 +425,7 @@ pub fn message(l: Lang, e: &AppError) -> String {
             "该手机号码已注册，请直接登录。",
             "This phone number is already registered. Please log in.",
         )),
+        "login_taken" => Some(l.t("该登录名已被使用。", "This login name is taken.")),
         "email_taken" => Some(l.t(
             "该电子邮箱已被其他账户使用。",
             "This email is already used by another account.",

@@ -1,0 +1,186 @@
+//! The command line of API.md: `user add`, `court set-regime`, `migrate`, run as a user
+//! would, against a data dir that the server then opens.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use std::process::{Command, Output};
+
+fn songda(args: &[&str], data_dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_songda"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("SONGDA_LOG", "warn")
+        .output()
+        .expect("the songda binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test]
+async fn staff_accounts_and_court_settings_made_on_the_command_line_work_in_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+
+    let o = songda(&["migrate"], &data);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(data.join("songda.db").is_file());
+
+    let o = songda(
+        &[
+            "user",
+            "add",
+            "--role",
+            "clerk",
+            "--name",
+            "钱书记员",
+            "--login",
+            "qian",
+            "--password",
+            "short",
+        ],
+        &data,
+    );
+    assert!(!o.status.success());
+    let o = songda(
+        &[
+            "user",
+            "add",
+            "--role",
+            "clerk",
+            "--name",
+            "钱书记员",
+            "--login",
+            "qian",
+            "--password",
+            "long-enough-1",
+        ],
+        &data,
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--court"),
+        "a clerk needs a court: {}",
+        text(&o)
+    );
+    let o = songda(
+        &[
+            "user",
+            "add",
+            "--role",
+            "clerk",
+            "--name",
+            "钱书记员",
+            "--login",
+            "qian",
+            "--password",
+            "long-enough-1",
+            "--court",
+            "北京市海淀区人民法院",
+        ],
+        &data,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("北京市海淀区人民法院"));
+    let again = songda(
+        &[
+            "user",
+            "add",
+            "--role",
+            "admin",
+            "--name",
+            "某",
+            "--login",
+            "qian",
+            "--password",
+            "long-enough-1",
+        ],
+        &data,
+    );
+    assert!(!again.status.success());
+    assert!(text(&again).contains("taken"), "{}", text(&again));
+    assert_eq!(
+        text(&again).trim().lines().count(),
+        1,
+        "one line, no trace: {}",
+        text(&again)
+    );
+
+    let o = songda(
+        &[
+            "court",
+            "set-regime",
+            "--court",
+            "北京市海淀区人民法院",
+            "--regime",
+            "nonsense",
+        ],
+        &data,
+    );
+    assert!(!o.status.success());
+    let o = songda(
+        &[
+            "court",
+            "set-regime",
+            "--court",
+            "北京市海淀区人民法院",
+            "--regime",
+            "CPL2017-A87",
+        ],
+        &data,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+
+    // The server on that data dir knows the clerk and the court's regime.
+    let app = TestApp::spawn_with(|s| {
+        s.sms_file = data.join("sms.jsonl");
+        s.data_dir = data.clone();
+    })
+    .await;
+    let clerk = app.login("qian", "long-enough-1").await;
+    let case = clerk
+        .json_ok(clerk.post("/cases", json_case()).await, StatusCode::CREATED)
+        .await;
+    let case_id = case["id"].as_str().unwrap();
+    let party = clerk
+        .json_ok(
+            clerk
+                .post(
+                    &format!("/cases/{case_id}/parties"),
+                    serde_json::json!({"name": "丙", "role": "plaintiff", "phone": "13900000008", "consent_basis": "filing_address"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let doc = clerk
+        .json_ok(
+            clerk
+                .upload(case_id, "民事裁定书", "ruling", pdf("民事裁定书"))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let err = expect_error(
+        clerk
+            .post(
+                &format!("/cases/{case_id}/services"),
+                serde_json::json!({"party_id": party["id"], "document_ids": [doc["id"]]}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "policy_refused",
+    )
+    .await;
+    assert_eq!(err["regime"], "CPL2017-A87");
+}
+
+fn json_case() -> serde_json::Value {
+    serde_json::json!({"case_number": "(2026)京0108民初77号", "title": "丙诉丁合同纠纷"})
+}
