@@ -37,6 +37,8 @@ pub async fn demo(mut args: ServeArgs) -> anyhow::Result<()> {
 /// Empties the demo data dir, refusing to touch a folder that is not a demo's.
 fn reset_demo_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
+        // Never wipe the folder under a demo that is still running.
+        drop(crate::state::lock_data_dir(dir)?);
         let is_demo = dir.join(DEMO_MARK).exists();
         let empty = std::fs::read_dir(dir)?.next().is_none();
         if !is_demo && !empty {

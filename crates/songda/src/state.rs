@@ -25,6 +25,8 @@ pub struct Inner {
     /// Wakes the worker when something is queued.
     pub wake: Notify,
     public_url: OnceLock<String>,
+    /// Held while the process runs: one server per data dir.
+    _lock: std::fs::File,
 }
 
 impl Deref for AppState {
@@ -40,6 +42,7 @@ impl AppState {
         let dir = &settings.data_dir;
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating data dir {}", dir.display()))?;
+        let lock = lock_data_dir(dir)?;
         let store = Store::open(&dir.join("songda.db"))
             .await
             .with_context(|| format!("opening the database in {}", dir.display()))?;
@@ -62,6 +65,7 @@ impl AppState {
             transports,
             wake: Notify::new(),
             public_url: OnceLock::new(),
+            _lock: lock,
         })))
     }
 
@@ -90,5 +94,28 @@ impl AppState {
             || url.starts_with("http://127.")
             || url.starts_with("http://localhost")
             || url.starts_with("http://[::1]")
+    }
+}
+
+/// Takes the data dir for this process. The embedded database has one writer and the
+/// worker's claims assume one process; a second server on the same folder would break
+/// both, so it is refused with a clear message instead.
+pub fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join("songda.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another songda server is already using {}; stop it first or choose another --data-dir",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
     }
 }

@@ -44,6 +44,14 @@ pub async fn drain(state: &AppState) -> anyhow::Result<usize> {
 /// Runs until the process stops: drains the queue whenever woken, and at least every
 /// second so retries come due.
 pub async fn run(state: AppState) {
+    match state.store.release_claims_of_dead_process().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            n,
+            "re-queued notifications claimed by a process that stopped mid-send"
+        ),
+        Err(e) => tracing::error!(error = %e, "could not re-queue stale claims"),
+    }
     loop {
         if let Err(e) = drain(&state).await {
             tracing::error!(error = %e, "outbox runner failed; retrying");

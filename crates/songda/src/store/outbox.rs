@@ -141,6 +141,19 @@ impl Store {
         rows.into_iter().map(Row::into_notification).collect()
     }
 
+    /// Returns every claim to the queue. Only for a store that one process owns (the
+    /// embedded SQLite file, locked by the running server): at start, any claim still held
+    /// belongs to a process that died mid-send, and waiting out its lease would only delay
+    /// the message.
+    pub async fn release_claims_of_dead_process(&self) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'queued', lease_until = NULL WHERE status = 'sending'",
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Marks a claimed notification sent and appends its delivery evidence, atomically.
     pub async fn mark_notification_sent(
         &self,

@@ -8,5 +8,6 @@ mod helpers;
 mod journey;
 mod openapi;
 mod pages;
+mod process;
 mod rules;
 mod webdriver;
