@@ -144,43 +144,18 @@ async fn staff_accounts_and_court_settings_made_on_the_command_line_work_in_the_
     })
     .await;
     let clerk = app.login("qian", "long-enough-1").await;
-    let case = clerk
-        .json_ok(clerk.post("/cases", json_case()).await, StatusCode::CREATED)
-        .await;
-    let case_id = case["id"].as_str().unwrap();
-    let party = clerk
-        .json_ok(
-            clerk
-                .post(
-                    &format!("/cases/{case_id}/parties"),
-                    serde_json::json!({"name": "丙", "role": "plaintiff", "phone": "13900000008", "consent_basis": "filing_address"}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
-    let doc = clerk
-        .json_ok(
-            clerk
-                .upload(case_id, "民事裁定书", "ruling", pdf("民事裁定书"))
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
     let err = expect_error(
-        clerk
-            .post(
-                &format!("/cases/{case_id}/services"),
-                serde_json::json!({"party_id": party["id"], "document_ids": [doc["id"]]}),
-            )
-            .await,
+        serve_new_case(
+            &clerk,
+            "(2026)京0108民初77号",
+            "13900000008",
+            "民事裁定书",
+            "ruling",
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "policy_refused",
     )
     .await;
     assert_eq!(err["regime"], "CPL2017-A87");
-}
-
-fn json_case() -> serde_json::Value {
-    serde_json::json!({"case_number": "(2026)京0108民初77号", "title": "丙诉丁合同纠纷"})
 }

@@ -312,3 +312,46 @@ pub async fn case_with_party(app: &TestApp, phone: &str, consent_basis: Option<&
         binding_code: code,
     }
 }
+
+/// A clerk's new case with one consenting party and one document of `doc_type`, served:
+/// the answer to the serve request.
+pub async fn serve_new_case(
+    clerk: &Api,
+    case_number: &str,
+    phone: &str,
+    title: &str,
+    doc_type: &str,
+) -> Response {
+    let case = clerk
+        .json_ok(
+            clerk
+                .post(
+                    "/cases",
+                    json!({"case_number": case_number, "title": "甲诉乙合同纠纷"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let case_id = case["id"].as_str().unwrap();
+    let party = clerk
+        .json_ok(
+            clerk
+                .post(&format!("/cases/{case_id}/parties"), json!({"name": "乙", "role": "defendant", "phone": phone, "consent_basis": "prior_agreement"}))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let doc = clerk
+        .json_ok(
+            clerk.upload(case_id, title, doc_type, pdf(title)).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    clerk
+        .post(
+            &format!("/cases/{case_id}/services"),
+            json!({"party_id": party["id"], "document_ids": [doc["id"]]}),
+        )
+        .await
+}

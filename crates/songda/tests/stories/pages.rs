@@ -1430,41 +1430,15 @@ async fn an_admin_adds_a_clerk_and_fixes_a_court_to_the_old_regime_through_the_p
     );
 
     let clerk = app.login("zhao", "password-123").await;
-    let case = clerk
-        .json_ok(
-            clerk
-                .post(
-                    "/cases",
-                    json!({"case_number": "(2026)沪0115民初8号", "title": "甲诉乙"}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
-    let case_id = case["id"].as_str().unwrap();
-    let party = clerk
-        .json_ok(
-            clerk
-                .post(&format!("/cases/{case_id}/parties"), json!({"name": "乙", "role": "defendant", "phone": "13900000009", "consent_basis": "prior_agreement"}))
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
-    let doc = clerk
-        .json_ok(
-            clerk
-                .upload(case_id, "民事判决书", "judgment", pdf("民事判决书"))
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
     let err = expect_error(
-        clerk
-            .post(
-                &format!("/cases/{case_id}/services"),
-                json!({"party_id": party["id"], "document_ids": [doc["id"]]}),
-            )
-            .await,
+        serve_new_case(
+            &clerk,
+            "(2026)沪0115民初8号",
+            "13900000009",
+            "民事判决书",
+            "judgment",
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "policy_refused",
     )

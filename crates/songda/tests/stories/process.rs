@@ -56,6 +56,18 @@ impl Server {
         }
     }
 
+    async fn login(&self, login: &str, password: &str) -> Api {
+        let anon = self.api(None);
+        let v = anon
+            .json_ok(
+                anon.post("/auth/login", json!({"login": login, "password": password}))
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+        self.api(Some(v["token"].as_str().unwrap().to_string()))
+    }
+
     fn kill9(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
@@ -122,18 +134,7 @@ async fn the_server_process_delivers_notifications_and_survives_kill_minus_nine(
     assert!(o.status.success());
 
     let server = Server::start(&data, &sms).await;
-    let anon = server.api(None);
-    let login = anon
-        .json_ok(
-            anon.post(
-                "/auth/login",
-                json!({"login": "sun", "password": "password-123"}),
-            )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
-    let clerk = server.api(Some(login["token"].as_str().unwrap().to_string()));
+    let clerk = server.login("sun", "password-123").await;
     let case = clerk
         .json_ok(
             clerk
@@ -193,18 +194,7 @@ async fn the_server_process_delivers_notifications_and_survives_kill_minus_nine(
     // Restarted on the same data: every service that was answered 201 exists, each with
     // its acceptance and consignment evidence, and nothing half-written is visible.
     let server = Server::start(&data, &sms).await;
-    let anon = server.api(None);
-    let login = anon
-        .json_ok(
-            anon.post(
-                "/auth/login",
-                json!({"login": "sun", "password": "password-123"}),
-            )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
-    let clerk = server.api(Some(login["token"].as_str().unwrap().to_string()));
+    let clerk = server.login("sun", "password-123").await;
     let list = clerk
         .json_ok(
             clerk.get(&format!("/cases/{case_id}/services")).await,
