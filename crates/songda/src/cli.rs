@@ -3,14 +3,14 @@
 use crate::actions::staff::{self, NewStaff};
 use crate::app::App;
 use crate::config::{DataArgs, ServeArgs, SetRegimeArgs, Settings, UserAddArgs};
-use crate::store::Store;
+use crate::store::{Location, Store};
 use anyhow::Context;
 use songda_core::SystemClock;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let settings = Settings::from_args(&args);
+    let settings = Settings::from_args(&args)?;
     tracing::info!(?settings, "starting");
     let app = App::build(settings, Arc::new(SystemClock)).await?;
     eprintln!("Songda is serving on {}", app.url());
@@ -26,7 +26,7 @@ pub async fn demo(mut args: ServeArgs) -> anyhow::Result<()> {
         args.data.data_dir = PathBuf::from(DEMO_DIR);
     }
     reset_demo_dir(&args.data.data_dir)?;
-    let settings = Settings::from_args(&args);
+    let settings = Settings::from_args(&args)?;
     let app = App::build(settings, Arc::new(SystemClock)).await?;
     let seeded = crate::demo::seed(&app.state).await?;
     crate::jobs::outbox::drain(&app.state).await?;
@@ -109,16 +109,29 @@ fn cli_error(e: crate::error::AppError) -> anyhow::Error {
 }
 
 pub async fn migrate(args: DataArgs) -> anyhow::Result<()> {
-    let store = open_store(&args).await?;
+    let location = args.database()?;
+    if let Location::SqliteFile(_) = location {
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    }
+    let store = Store::connect(&location)
+        .await
+        .with_context(|| format!("opening the {}", location.describe()))?;
+    let applied = crate::store::migrate(&store).await;
     store.close().await;
-    println!("database in {} is up to date", args.data_dir.display());
+    let applied = applied?;
+    println!(
+        "{}: {applied} migration(s) applied, schema up to date",
+        location.describe()
+    );
     Ok(())
 }
 
 async fn open_store(args: &DataArgs) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    Store::open(&args.data_dir.join("songda.db"))
+    let location = args.database()?;
+    Store::open(&location)
         .await
-        .with_context(|| format!("opening the database in {}", args.data_dir.display()))
+        .with_context(|| format!("opening the {}", location.describe()))
 }

@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
+use crate::store::Location;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -59,11 +60,31 @@ pub enum UserCommand {
     Add(UserAddArgs),
 }
 
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Clone)]
 pub struct DataArgs {
     /// Where the database, documents and keys live.
     #[arg(long, env = "SONGDA_DATA_DIR", default_value = "songda-data")]
     pub data_dir: PathBuf,
+    /// The database: postgres://USER:PASSWORD@HOST:PORT/DB for scale-out. Default: the
+    /// SQLite file songda.db in the data dir.
+    #[arg(long, env = "SONGDA_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl std::fmt::Debug for DataArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataArgs")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .finish()
+    }
+}
+
+impl DataArgs {
+    /// Where the database is: the URL if given, else the SQLite file in the data dir.
+    pub fn database(&self) -> anyhow::Result<Location> {
+        Location::from_config(self.database_url.as_deref(), &self.data_dir)
+    }
 }
 
 #[derive(Args, Clone)]
@@ -92,17 +113,28 @@ pub struct ServeArgs {
     /// Largest document upload, in MiB.
     #[arg(long, env = "SONGDA_MAX_UPLOAD_MB", default_value_t = 100)]
     pub max_upload_mb: u64,
+    /// Where document files are kept: s3://BUCKET?endpoint=URL&region=REGION for
+    /// S3-compatible object storage (credentials from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY). Default: the folder blobs/ in the data dir.
+    #[arg(long, env = "SONGDA_BLOB_URL")]
+    pub blob_url: Option<String>,
+    /// The server key (HMACs of codes and tokens). Every process of one deployment needs
+    /// the same file. Default: secret.key in the data dir, created at first start.
+    #[arg(long, env = "SONGDA_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ServeArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServeArgs")
-            .field("data_dir", &self.data.data_dir)
+            .field("data", &self.data)
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("sms_file", &self.sms_file)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("max_upload_mb", &self.max_upload_mb)
+            .field("blob_url", &self.blob_url)
+            .field("secret_key_file", &self.secret_key_file)
             .finish()
     }
 }
@@ -142,6 +174,11 @@ pub fn redact_url(url: &str) -> String {
 #[derive(Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// None: the SQLite file in the data dir.
+    pub database_url: Option<String>,
+    pub blob_url: Option<String>,
+    /// None: secret.key in the data dir.
+    pub secret_key_file: Option<PathBuf>,
     pub listen: SocketAddr,
     pub public_url: Option<String>,
     pub sms_file: PathBuf,
@@ -154,6 +191,9 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("blob_url", &self.blob_url)
+            .field("secret_key_file", &self.secret_key_file)
             .field("listen", &self.listen)
             .field("sms_file", &self.sms_file)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
@@ -163,9 +203,13 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
-    pub fn from_args(a: &ServeArgs) -> Self {
-        Self {
+    pub fn from_args(a: &ServeArgs) -> anyhow::Result<Self> {
+        a.data.database()?;
+        Ok(Self {
             data_dir: a.data.data_dir.clone(),
+            database_url: a.data.database_url.clone().filter(|s| !s.is_empty()),
+            blob_url: a.blob_url.clone().filter(|s| !s.is_empty()),
+            secret_key_file: a.secret_key_file.clone(),
             listen: a.listen,
             public_url: a.public_url.clone(),
             sms_file: a
@@ -175,13 +219,26 @@ impl Settings {
             smtp_url: a.smtp_url.clone().filter(|s| !s.is_empty()),
             mail_from: a.mail_from.clone(),
             max_upload_bytes: a.max_upload_mb.saturating_mul(1024 * 1024),
-        }
+        })
     }
 
     /// Settings for a server on `data_dir`, listening on a free port; for tests.
+    pub fn database(&self) -> anyhow::Result<Location> {
+        Location::from_config(self.database_url.as_deref(), &self.data_dir)
+    }
+
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             sms_file: data_dir.join("sms.jsonl"),
+            database_url: None,
+            blob_url: None,
+            secret_key_file: None,
             data_dir,
             listen: "127.0.0.1:0".parse().expect("valid address"),
             public_url: None,

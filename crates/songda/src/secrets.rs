@@ -40,6 +40,12 @@ impl Secrets {
         Ok(Self { key })
     }
 
+    /// A value that names this key without revealing it: processes of one deployment
+    /// compare it to make sure they share the key.
+    pub fn fingerprint(&self) -> String {
+        self.code_hmac("key-fingerprint", "songda")
+    }
+
     /// HMAC of a code for storage; `purpose` separates phone codes from binding codes.
     pub fn code_hmac(&self, purpose: &str, code: &str) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)

@@ -43,11 +43,21 @@ impl AppState {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating data dir {}", dir.display()))?;
         let lock = lock_data_dir(dir)?;
-        let store = Store::open(&dir.join("songda.db"))
+        let location = settings.database()?;
+        let store = Store::open(&location)
             .await
-            .with_context(|| format!("opening the database in {}", dir.display()))?;
+            .with_context(|| format!("opening the {}", location.describe()))?;
         let blobs = BlobStore::open(dir.join("blobs")).context("opening the blob folder")?;
-        let secrets = Secrets::load_or_create(&dir.join("secret.key"))?;
+        let secrets = Secrets::load_or_create(&settings.secret_key_file())?;
+        let stored = store
+            .deployment_fact("server_key_fingerprint", &secrets.fingerprint())
+            .await?;
+        if stored != secrets.fingerprint() {
+            anyhow::bail!(
+                "the server key {} is not the one this database was first used with; every process of a deployment needs the same key file (SONGDA_SECRET_KEY_FILE)",
+                settings.secret_key_file().display()
+            );
+        }
         let email = match &settings.smtp_url {
             Some(url) => EmailTransport::smtp(url, &settings.mail_from)?,
             None => EmailTransport::files(dir.join("mail"), &settings.mail_from)?,

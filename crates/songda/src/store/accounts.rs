@@ -367,33 +367,23 @@ impl Store {
         window: Duration,
         now: OffsetDateTime,
     ) -> Result<Result<(), i64>> {
-        let mut tx = self.begin().await?;
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT window_start, count FROM rate_limits WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (start, count) = match row {
-            Some((start, count)) => {
-                let start = parse_time(&start)?;
-                if now - start >= window {
-                    (now, 1)
-                } else {
-                    (start, count + 1)
-                }
-            }
-            None => (now, 1),
-        };
-        sqlx::query(
-            "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, $3)
-             ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, count = excluded.count",
+        // One statement, so that concurrent requests (other processes included) each
+        // count: a window that ran out starts again at 1.
+        let (start, count): (String, i64) = sqlx::query_as(
+            "INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)
+             ON CONFLICT (key) DO UPDATE SET
+                window_start = CASE WHEN rate_limits.window_start <= $3
+                                    THEN excluded.window_start ELSE rate_limits.window_start END,
+                count = CASE WHEN rate_limits.window_start <= $3
+                             THEN 1 ELSE rate_limits.count + 1 END
+             RETURNING window_start, count",
         )
         .bind(key)
-        .bind(ts(start))
-        .bind(count)
-        .execute(&mut *tx)
+        .bind(ts(now))
+        .bind(ts(now - window))
+        .fetch_one(self.writer())
         .await?;
-        tx.commit().await?;
+        let start = parse_time(&start)?;
         if count > max {
             let left = (start + window - now).whole_seconds().max(1);
             Ok(Err(left))
@@ -536,4 +526,23 @@ async fn insert_user(tx: &mut Tx<'_>, new: &NewUser<'_>, now: OffsetDateTime) ->
     .await
     .map_err(conflict_on_unique("account_exists"))?;
     Ok(id)
+}
+
+impl Store {
+    /// Records `value` under `key` unless a value is already there; returns what is stored.
+    /// Facts every process of a deployment must agree on (the server key's fingerprint).
+    pub async fn deployment_fact(&self, key: &str, value: &str) -> Result<String> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO deployment (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        let (stored,): (String,) = sqlx::query_as("SELECT value FROM deployment WHERE key = $1")
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
 }

@@ -223,7 +223,7 @@ impl DocumentRow {
 }
 
 pub(crate) async fn documents_of_service_tx(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     service_id: &str,
 ) -> Result<Vec<DocumentRecord>> {
     let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -362,7 +362,7 @@ impl Store {
             if let Some(r) = event.recipient.as_mut() {
                 r.party_id = id;
             }
-            evidence::append(&mut tx, &event).await?;
+            evidence::append(&mut tx, self.backend, &event).await?;
         }
         for n in notifications {
             let mut n = n.clone();
@@ -449,7 +449,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict("code_used"));
         }
-        evidence::append(&mut tx, event).await?;
+        evidence::append(&mut tx, self.backend, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -466,7 +466,7 @@ impl Store {
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
         let v = insert_consent(&mut tx, party, consent, by, now).await?;
-        evidence::append(&mut tx, event).await?;
+        evidence::append(&mut tx, self.backend, event).await?;
         tx.commit().await?;
         Ok(v)
     }

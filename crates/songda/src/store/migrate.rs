@@ -1,32 +1,86 @@
-//! Embedded, append-only migrations, applied at start in one transaction each.
+//! Embedded, append-only migrations, one folder per backend, applied at start in one
+//! transaction each.
 //!
 //! A migration once applied is never edited: its checksum is stored and compared, and a
-//! mismatch stops the program instead of running on a schema nobody can describe.
+//! mismatch stops the program instead of running on a schema nobody can describe. On
+//! PostgreSQL, processes starting together take turns under an advisory lock.
 
+use super::{Backend, Store};
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
+use sqlx::Acquire;
 
-/// (version, name, SQL) in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "core_flow",
-    include_str!("../../migrations/sqlite/0001_core_flow.sql"),
-)];
+type Migration = (i64, &'static str, &'static str);
 
-pub async fn apply(pool: &SqlitePool) -> anyhow::Result<()> {
+/// (version, name, SQL) in order. Both lists have the same versions and names.
+const SQLITE: &[Migration] = &[
+    (
+        1,
+        "core_flow",
+        include_str!("../../migrations/sqlite/0001_core_flow.sql"),
+    ),
+    (
+        2,
+        "deployment",
+        include_str!("../../migrations/sqlite/0002_deployment.sql"),
+    ),
+];
+const POSTGRES: &[Migration] = &[
+    (
+        1,
+        "core_flow",
+        include_str!("../../migrations/postgres/0001_core_flow.sql"),
+    ),
+    (
+        2,
+        "deployment",
+        include_str!("../../migrations/postgres/0002_deployment.sql"),
+    ),
+];
+
+/// Any fixed number, the same in every process: the key of the migration lock.
+const MIGRATION_LOCK: i64 = 0x536f_6e67_6461_0001;
+
+fn migrations(backend: Backend) -> &'static [Migration] {
+    match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    }
+}
+
+/// Applies the pending migrations; returns how many it applied.
+pub async fn apply(store: &Store) -> anyhow::Result<usize> {
+    let mut conn = store.writer().acquire().await?;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let result = apply_on(&mut conn, store.backend()).await;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
+    }
+    result
+}
+
+async fn apply_on(conn: &mut sqlx::AnyConnection, backend: Backend) -> anyhow::Result<usize> {
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
             applied_at TEXT NOT NULL)",
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
-    for &(version, name, sql) in MIGRATIONS {
+    let mut applied_now = 0;
+    for &(version, name, sql) in migrations(backend) {
         let checksum = hex::encode(Sha256::digest(sql.as_bytes()));
         let applied: Option<(String,)> =
             sqlx::query_as("SELECT checksum FROM schema_migrations WHERE version = $1")
                 .bind(version)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await?;
         match applied {
             Some((c,)) if c == checksum => continue,
@@ -35,8 +89,10 @@ pub async fn apply(pool: &SqlitePool) -> anyhow::Result<()> {
             ),
             None => {}
         }
-        let mut tx = pool.begin().await?;
-        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        let mut tx = conn.begin().await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
         )
@@ -47,7 +103,29 @@ pub async fn apply(pool: &SqlitePool) -> anyhow::Result<()> {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        applied_now += 1;
         tracing::info!(version, name, "applied migration");
     }
-    Ok(())
+    // A database from a newer release: refuse rather than guess.
+    let (newest,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&mut *conn)
+        .await?;
+    let known = migrations(backend).last().map_or(0, |m| m.0);
+    if let Some(n) = newest.filter(|&n| n > known) {
+        anyhow::bail!(
+            "the database has schema version {n}, newer than this program knows ({known}); run the newer release"
+        );
+    }
+    Ok(applied_now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |l: &[Migration]| l.iter().map(|m| (m.0, m.1)).collect::<Vec<_>>();
+        assert_eq!(names(SQLITE), names(POSTGRES));
+    }
 }

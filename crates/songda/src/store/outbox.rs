@@ -1,7 +1,7 @@
 //! The notification outbox: queued with the fact it reports, claimed by the worker with a
 //! lease, and marked sent or failed with each attempt's result.
 
-use super::{Result, Store, Tx, parse_id, parse_opt_time, parse_time, ts};
+use super::{Backend, Result, Store, Tx, parse_id, parse_opt_time, parse_time, ts};
 use songda_core::ids::{CaseId, NotificationId, PartyId, ServiceId};
 use time::{Duration, OffsetDateTime};
 
@@ -123,13 +123,19 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Vec<Notification>> {
         let mut tx = self.begin().await?;
+        // PostgreSQL: rows another worker is claiming right now are skipped, not waited
+        // for, so workers never claim the same row twice. SQLite: one writer, no locks.
+        let skip_locked = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE outbox SET status = 'sending', lease_until = $1, attempts = attempts + 1
              WHERE id IN (
                 SELECT id FROM outbox
                 WHERE (status = 'queued' AND next_attempt_at <= $2)
                    OR (status = 'sending' AND lease_until <= $2)
-                ORDER BY next_attempt_at LIMIT $3)
+                ORDER BY next_attempt_at LIMIT $3 {skip_locked})
              RETURNING {COLUMNS}"
         )))
         .bind(ts(now + lease))
@@ -145,7 +151,12 @@ impl Store {
     /// embedded SQLite file, locked by the running server): at start, any claim still held
     /// belongs to a process that died mid-send, and waiting out its lease would only delay
     /// the message.
+    /// On PostgreSQL other live processes may hold claims, so this does nothing there:
+    /// claims of a dead process come back when their lease runs out.
     pub async fn release_claims_of_dead_process(&self) -> Result<u64> {
+        if self.backend != Backend::Sqlite {
+            return Ok(0);
+        }
         let done = sqlx::query(
             "UPDATE outbox SET status = 'queued', lease_until = NULL WHERE status = 'sending'",
         )
@@ -174,7 +185,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(e) = evidence {
-            super::evidence::append(&mut tx, e).await?;
+            super::evidence::append(&mut tx, self.backend, e).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -211,7 +222,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 if let Some(e) = evidence {
-                    super::evidence::append(&mut tx, e).await?;
+                    super::evidence::append(&mut tx, self.backend, e).await?;
                 }
             }
         }

@@ -202,7 +202,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         insert_decision(&mut tx, decision, None).await?;
-        evidence::append(&mut tx, event).await?;
+        evidence::append(&mut tx, self.backend, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -247,7 +247,7 @@ impl Store {
         }
         insert_decision(&mut tx, decision, Some(new.id)).await?;
         for e in events {
-            evidence::append(&mut tx, e).await?;
+            evidence::append(&mut tx, self.backend, e).await?;
         }
         for n in notifications {
             enqueue(&mut tx, n).await?;
@@ -380,7 +380,7 @@ impl Store {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-        evidence::append(&mut tx, event).await?;
+        evidence::append(&mut tx, self.backend, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -416,7 +416,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict("service_closed"));
         }
-        evidence::append(&mut tx, event).await?;
+        evidence::append(&mut tx, self.backend, event).await?;
         for n in notifications {
             enqueue(&mut tx, n).await?;
         }
