@@ -91,6 +91,13 @@ impl AppError {
         e.retry_after = Some(retry_after);
         e
     }
+    /// 503 with `Retry-After`: a part the service depends on is down; nothing was changed.
+    pub fn unavailable(code: &'static str, message: &str, source: anyhow::Error) -> Self {
+        let mut e = Self::new(Kind::Unavailable, code, message);
+        e.retry_after = Some(5);
+        e.source = Some(source);
+        e
+    }
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
         let mut err = Self::new(Kind::Internal, "internal", "internal error");
         err.source = Some(e.into());
@@ -107,6 +114,11 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::not_found(),
             StoreError::Conflict(code) => AppError::conflict(code, conflict_message(code)),
+            StoreError::Unavailable(e) => AppError::unavailable(
+                "database_unavailable",
+                "the database is not reachable right now; nothing was changed, try again shortly",
+                anyhow::Error::new(e),
+            ),
             other => AppError::internal(other),
         }
     }
@@ -121,6 +133,19 @@ fn conflict_message(code: &str) -> &'static str {
         "code_used" => "this binding code has already been used",
         "service_closed" => "this service has already been signed for or refused",
         _ => "conflict",
+    }
+}
+
+impl From<crate::blob::BlobError> for AppError {
+    fn from(e: crate::blob::BlobError) -> Self {
+        match e {
+            crate::blob::BlobError::Unavailable(_) => AppError::unavailable(
+                "blob_store_unavailable",
+                "the document storage refused or did not answer; nothing was stored, try again shortly",
+                anyhow::Error::new(e),
+            ),
+            other => AppError::internal(other),
+        }
     }
 }
 

@@ -47,7 +47,8 @@ impl AppState {
         let store = Store::open(&location)
             .await
             .with_context(|| format!("opening the {}", location.describe()))?;
-        let blobs = BlobStore::open(dir.join("blobs")).context("opening the blob folder")?;
+        let blobs = BlobStore::open(dir, settings.blob_url.as_deref())?;
+        blobs.check().await?;
         let secrets = Secrets::load_or_create(&settings.secret_key_file())?;
         let stored = store
             .deployment_fact("server_key_fingerprint", &secrets.fingerprint())

@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use songda_core::ids::{DocumentId, ServiceId};
-use tokio_util::io::ReaderStream;
 
 pub async fn serve_document(
     state: &AppState,
@@ -25,16 +24,14 @@ pub async fn serve_document(
         .find(|x| x.id == doc_id)
         .ok_or_else(AppError::not_found)?
         .clone();
-    let file = tokio::fs::File::open(state.blobs.path(&doc.sha256))
-        .await
-        .map_err(|e| AppError::internal(anyhow::anyhow!("blob {} missing: {e}", doc.sha256)))?;
+    let stream = state.blobs.stream(&doc.sha256).await?;
     recipient::record_access(state, who, &d, Some(doc.id), download).await?;
     let disposition = format!(
         "{}; filename=\"document.pdf\"; filename*=UTF-8''{}.pdf",
         if download { "attachment" } else { "inline" },
         percent_encode(&doc.title)
     );
-    let mut resp = Body::from_stream(ReaderStream::new(file)).into_response();
+    let mut resp = Body::from_stream(stream).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -68,8 +65,8 @@ pub async fn page_image(
         .iter()
         .find(|x| x.id == doc_id)
         .ok_or_else(AppError::not_found)?;
-    let path = state.blobs.path(&doc.sha256);
-    let png = tokio::task::spawn_blocking(move || crate::pdf::render_page_png(&path, page, 1200))
+    let data = state.blobs.read(&doc.sha256).await?;
+    let png = tokio::task::spawn_blocking(move || crate::pdf::render_page_png(data, page, 1200))
         .await
         .map_err(AppError::internal)?
         .map_err(|e| match e {

@@ -15,7 +15,6 @@
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hayro::hayro_interpret::InterpreterSettings;
@@ -42,7 +41,7 @@ const MAX_HEIGHT_PX: u32 = 8192;
 /// The whole file is read into memory, as the parser needs it there. This
 /// takes tens to hundreds of milliseconds of CPU a page; call it from a
 /// blocking thread.
-pub fn render_page_png(path: &Path, page: u32, width_px: u32) -> Result<Vec<u8>, PdfError> {
+pub fn render_page_png(data: Vec<u8>, page: u32, width_px: u32) -> Result<Vec<u8>, PdfError> {
     if page == 0 {
         return Err(PdfError::NoSuchPage(0));
     }
@@ -51,7 +50,6 @@ pub fn render_page_png(path: &Path, page: u32, width_px: u32) -> Result<Vec<u8>,
             "width must be between 1 and {MAX_WIDTH_PX} pixels, not {width_px}"
         )));
     }
-    let data = std::fs::read(path)?;
     let pixmap = render_pixmap(data, page, width_px, system_cjk_font)?;
     pixmap
         .into_png()
@@ -448,7 +446,7 @@ mod tests {
     fn renders_a_png_of_the_requested_width_in_a4_proportions() {
         let dir = tempfile::tempdir().unwrap();
         let path = write_sample(&dir, &["(2026)京0105民初12345号", "被传唤人：张三"]);
-        let png = render_page_png(&path, 1, 600).unwrap();
+        let png = render_page_png(std::fs::read(&path).unwrap(), 1, 600).unwrap();
         assert_eq!(png_size(&png), (600, 849)); // 600 * 841.89 / 595.28 = 848.6
 
         let pixmap = render_pixmap(std::fs::read(&path).unwrap(), 1, 600, system_cjk_font).unwrap();
@@ -479,17 +477,17 @@ mod tests {
         let body: Vec<&str> = body.iter().map(String::as_str).collect();
         let path = write_sample(&dir, &body);
         assert!(matches!(
-            render_page_png(&path, 0, 100),
+            render_page_png(std::fs::read(&path).unwrap(), 0, 100),
             Err(PdfError::NoSuchPage(0))
         ));
-        assert_eq!(png_size(&render_page_png(&path, 3, 100).unwrap()).0, 100);
+        assert_eq!(png_size(&render_page_png(std::fs::read(&path).unwrap(), 3, 100).unwrap()).0, 100);
         assert!(matches!(
-            render_page_png(&path, 4, 100),
+            render_page_png(std::fs::read(&path).unwrap(), 4, 100),
             Err(PdfError::NoSuchPage(4))
         ));
         let last = u32::MAX;
         assert!(
-            matches!(render_page_png(&path, last, 100), Err(PdfError::NoSuchPage(n)) if n == last)
+            matches!(render_page_png(std::fs::read(&path).unwrap(), last, 100), Err(PdfError::NoSuchPage(n)) if n == last)
         );
     }
 
@@ -499,26 +497,18 @@ mod tests {
         let path = write_sample(&dir, &[]);
         for width in [0, MAX_WIDTH_PX + 1] {
             assert!(matches!(
-                render_page_png(&path, 1, width),
+                render_page_png(std::fs::read(&path).unwrap(), 1, width),
                 Err(PdfError::Render(_))
             ));
         }
-        assert_eq!(png_size(&render_page_png(&path, 1, 1).unwrap()), (1, 1));
+        assert_eq!(png_size(&render_page_png(std::fs::read(&path).unwrap(), 1, 1).unwrap()), (1, 1));
     }
 
     #[test]
-    fn non_pdf_and_missing_files_are_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("page.pdf");
-        std::fs::write(&path, b"<html>not a pdf</html>").unwrap();
+    fn non_pdf_bytes_are_an_error() {
         assert!(matches!(
-            render_page_png(&path, 1, 100),
+            render_page_png(b"<html>not a pdf</html>".to_vec(), 1, 100),
             Err(PdfError::NotPdf(_))
-        ));
-        let missing = dir.path().join("missing.pdf");
-        assert!(matches!(
-            render_page_png(&missing, 1, 100),
-            Err(PdfError::Io(_))
         ));
     }
 

@@ -1,5 +1,4 @@
-//! Content-addressed blob folder: each document's bytes stored once, named by SHA-256,
-//! written once and never overwritten (DOMAIN.md section 6: documents are frozen at upload).
+//! The local blob folder (the embedded default).
 //!
 //! A blob is first written to `tmp/`, synced, then linked into place. A crash leaves at
 //! most an orphan in `tmp/`, never a half-written blob under its final name; and since the
@@ -10,25 +9,14 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug)]
-pub struct BlobStore {
+pub struct LocalBlobs {
     root: PathBuf,
 }
 
-impl BlobStore {
+impl LocalBlobs {
     pub fn open(root: PathBuf) -> io::Result<Self> {
-        std::fs::create_dir_all(root.join("tmp"))?;
-        // Leftovers of uploads interrupted by a crash.
-        for entry in std::fs::read_dir(root.join("tmp"))? {
-            let _ = std::fs::remove_file(entry?.path());
-        }
+        std::fs::create_dir_all(&root)?;
         Ok(Self { root })
-    }
-
-    /// A fresh temporary path for an upload in progress.
-    pub fn tmp_path(&self) -> PathBuf {
-        self.root
-            .join("tmp")
-            .join(format!("upload-{}", uuid::Uuid::new_v4()))
     }
 
     /// Where the blob with this hash lives.
@@ -51,6 +39,10 @@ impl BlobStore {
     pub fn exists(&self, sha: &Sha256Hex) -> bool {
         self.path(sha).is_file()
     }
+
+    pub async fn open_file(&self, sha: &Sha256Hex) -> io::Result<tokio::fs::File> {
+        tokio::fs::File::open(self.path(sha)).await
+    }
 }
 
 fn commit_blocking(tmp: &Path, dest: &Path) -> io::Result<()> {
@@ -70,34 +62,4 @@ fn commit_blocking(tmp: &Path, dest: &Path) -> io::Result<()> {
         std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use sha2::{Digest, Sha256};
-
-    #[tokio::test]
-    async fn the_same_content_is_stored_once_and_never_overwritten() {
-        let dir = tempfile::tempdir().unwrap();
-        let blobs = BlobStore::open(dir.path().to_path_buf()).unwrap();
-        let data = b"%PDF-1.7 same bytes";
-        let sha = Sha256Hex::from_bytes(&Sha256::digest(data).into());
-        for _ in 0..2 {
-            let tmp = blobs.tmp_path();
-            std::fs::write(&tmp, data).unwrap();
-            blobs.commit(&tmp, &sha).await.unwrap();
-            assert!(!tmp.exists());
-        }
-        assert_eq!(std::fs::read(blobs.path(&sha)).unwrap(), data);
-        // A second commit under the same name with other bytes does not replace the blob.
-        let tmp = blobs.tmp_path();
-        std::fs::write(&tmp, b"other").unwrap();
-        blobs.commit(&tmp, &sha).await.unwrap();
-        assert_eq!(std::fs::read(blobs.path(&sha)).unwrap(), data);
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
-            0
-        );
-    }
 }
