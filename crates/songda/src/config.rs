@@ -1,9 +1,9 @@
 //! Command line and environment. Every option has an environment equivalent (API.md);
 //! secrets in URLs never print.
 
+use crate::store::Location;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
-use crate::store::Location;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -75,7 +75,10 @@ impl std::fmt::Debug for DataArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DataArgs")
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .finish()
     }
 }
@@ -122,6 +125,11 @@ pub struct ServeArgs {
     /// the same file. Default: secret.key in the data dir, created at first start.
     #[arg(long, env = "SONGDA_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+    /// How long a worker may hold a claimed notification before another may take it.
+    /// Longer than the slowest send; a process killed mid-send delays its messages by
+    /// this much on PostgreSQL (on SQLite they are re-queued at restart).
+    #[arg(long, env = "SONGDA_OUTBOX_LEASE_SECS", default_value_t = 120)]
+    pub outbox_lease_secs: u32,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -179,6 +187,7 @@ pub struct Settings {
     pub blob_url: Option<String>,
     /// None: secret.key in the data dir.
     pub secret_key_file: Option<PathBuf>,
+    pub outbox_lease: time::Duration,
     pub listen: SocketAddr,
     pub public_url: Option<String>,
     pub sms_file: PathBuf,
@@ -191,7 +200,10 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("blob_url", &self.blob_url)
             .field("secret_key_file", &self.secret_key_file)
             .field("listen", &self.listen)
@@ -210,6 +222,7 @@ impl Settings {
             database_url: a.data.database_url.clone().filter(|s| !s.is_empty()),
             blob_url: a.blob_url.clone().filter(|s| !s.is_empty()),
             secret_key_file: a.secret_key_file.clone(),
+            outbox_lease: time::Duration::seconds(a.outbox_lease_secs.max(1).into()),
             listen: a.listen,
             public_url: a.public_url.clone(),
             sms_file: a
@@ -239,6 +252,7 @@ impl Settings {
             database_url: None,
             blob_url: None,
             secret_key_file: None,
+            outbox_lease: time::Duration::seconds(120),
             data_dir,
             listen: "127.0.0.1:0".parse().expect("valid address"),
             public_url: None,

@@ -40,6 +40,22 @@ impl LocalBlobs {
         self.path(sha).is_file()
     }
 
+    pub fn list(&self) -> io::Result<Vec<String>> {
+        let mut out = vec![];
+        for dir in std::fs::read_dir(&self.root)? {
+            let dir = dir?;
+            let name = dir.file_name();
+            // Blob folders are two hex digits; tmp/ holds uploads in progress.
+            if name.len() != 2 || !dir.file_type()?.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(dir.path())? {
+                out.push(file?.file_name().to_string_lossy().into_owned());
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn open_file(&self, sha: &Sha256Hex) -> io::Result<tokio::fs::File> {
         tokio::fs::File::open(self.path(sha)).await
     }

@@ -117,6 +117,16 @@ impl BlobStore {
         }
     }
 
+    /// The hashes of every stored blob, sorted; for operators and audits.
+    pub async fn list(&self) -> Result<Vec<String>, BlobError> {
+        let mut out = match &self.backend {
+            Backend::Local(l) => l.list()?,
+            Backend::S3(s3) => s3.list().await?,
+        };
+        out.sort();
+        Ok(out)
+    }
+
     /// The whole blob in memory, for work that needs all of it (rendering a page).
     pub async fn read(&self, sha: &Sha256Hex) -> Result<Vec<u8>, BlobError> {
         let mut stream = self.stream(sha).await?;
@@ -152,7 +162,9 @@ mod tests {
         blobs.commit(&tmp, &sha).await.unwrap();
         assert_eq!(blobs.read(&sha).await.unwrap(), data);
         assert_eq!(
-            std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().count(),
+            std::fs::read_dir(dir.path().join("blobs/tmp"))
+                .unwrap()
+                .count(),
             0
         );
     }

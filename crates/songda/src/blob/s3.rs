@@ -41,9 +41,7 @@ impl S3Blobs {
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             match &*key {
                 "endpoint" => {
-                    builder = builder
-                        .with_endpoint(value.to_string())
-                        .with_allow_http(value.starts_with("http://"));
+                    builder = builder.with_endpoint(value.to_string());
                     endpoint = Some(value.to_string());
                 }
                 "region" => builder = builder.with_region(value.to_string()),
@@ -62,6 +60,13 @@ impl S3Blobs {
             .with_retry(retry)
             .with_client_options(
                 ClientOptions::new()
+                    // Plain http only when the operator wrote an http:// endpoint (a
+                    // storage server on the local network or a test server).
+                    .with_allow_http(
+                        endpoint
+                            .as_deref()
+                            .is_some_and(|e| e.starts_with("http://")),
+                    )
                     .with_connect_timeout(Duration::from_secs(5))
                     .with_timeout(Duration::from_secs(300)),
             )
@@ -100,7 +105,11 @@ impl S3Blobs {
 
     /// The bucket answers: a missing key is fine, a missing bucket or bad credentials not.
     pub async fn check(&self) -> anyhow::Result<()> {
-        match self.store.head(&ObjectPath::from("songda-start-check")).await {
+        match self
+            .store
+            .head(&ObjectPath::from("songda-start-check"))
+            .await
+        {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => anyhow::bail!("cannot use the {}: {}", self.describe(), one_line(&e)),
         }
@@ -131,6 +140,20 @@ impl S3Blobs {
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(BlobError::Unavailable(one_line(&e))),
         }
+    }
+
+    pub async fn list(&self) -> Result<Vec<String>, BlobError> {
+        let prefix = (!self.prefix.is_empty()).then(|| ObjectPath::from(self.prefix.as_str()));
+        let metas: Vec<_> = self
+            .store
+            .list(prefix.as_ref())
+            .try_collect()
+            .await
+            .map_err(|e| BlobError::Unavailable(one_line(&e)))?;
+        Ok(metas
+            .into_iter()
+            .filter_map(|m| m.location.filename().map(str::to_string))
+            .collect())
     }
 
     pub async fn stream(&self, sha: &Sha256Hex) -> Result<BlobStream, BlobError> {

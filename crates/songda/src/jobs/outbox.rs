@@ -19,7 +19,6 @@ use time::Duration;
 
 /// Attempts before a notification fails for good.
 pub const MAX_ATTEMPTS: i64 = 6;
-const LEASE: Duration = Duration::seconds(120);
 const BATCH: i64 = 32;
 
 /// Sends everything that is due now; returns how many notifications were attempted.
@@ -29,7 +28,7 @@ pub async fn drain(state: &AppState) -> anyhow::Result<usize> {
     loop {
         let batch = state
             .store
-            .claim_notifications(BATCH, LEASE, state.now())
+            .claim_notifications(BATCH, state.settings.outbox_lease, state.now())
             .await?;
         if batch.is_empty() {
             return Ok(total);

@@ -480,7 +480,10 @@ mod tests {
             render_page_png(std::fs::read(&path).unwrap(), 0, 100),
             Err(PdfError::NoSuchPage(0))
         ));
-        assert_eq!(png_size(&render_page_png(std::fs::read(&path).unwrap(), 3, 100).unwrap()).0, 100);
+        assert_eq!(
+            png_size(&render_page_png(std::fs::read(&path).unwrap(), 3, 100).unwrap()).0,
+            100
+        );
         assert!(matches!(
             render_page_png(std::fs::read(&path).unwrap(), 4, 100),
             Err(PdfError::NoSuchPage(4))
@@ -501,7 +504,10 @@ mod tests {
                 Err(PdfError::Render(_))
             ));
         }
-        assert_eq!(png_size(&render_page_png(std::fs::read(&path).unwrap(), 1, 1).unwrap()), (1, 1));
+        assert_eq!(
+            png_size(&render_page_png(std::fs::read(&path).unwrap(), 1, 1).unwrap()),
+            (1, 1)
+        );
     }
 
     #[test]

@@ -533,11 +533,13 @@ impl Store {
     /// Facts every process of a deployment must agree on (the server key's fingerprint).
     pub async fn deployment_fact(&self, key: &str, value: &str) -> Result<String> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO deployment (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(key)
-            .bind(value)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO deployment (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
         let (stored,): (String,) = sqlx::query_as("SELECT value FROM deployment WHERE key = $1")
             .bind(key)
             .fetch_one(&mut *tx)

@@ -53,9 +53,10 @@ impl Store {
 
     /// The whole log in order, as (seq, event); for audits and tests.
     pub async fn all_events(&self) -> Result<Vec<(i64, Event)>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT seq, body FROM evidence ORDER BY seq")
-            .fetch_all(self.reader())
-            .await?;
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, body FROM evidence ORDER BY seq")
+                .fetch_all(self.reader())
+                .await?;
         rows.into_iter()
             .map(|(seq, b)| {
                 serde_json::from_str(&b)

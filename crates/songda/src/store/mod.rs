@@ -22,13 +22,13 @@ mod services;
 
 pub use accounts::*;
 pub use cases::*;
-pub use outbox::*;
 pub use migrate::apply as migrate;
+pub use outbox::*;
 pub use services::*;
 
+use crate::config::redact_url;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
-use crate::config::redact_url;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

@@ -135,7 +135,7 @@ impl Store {
                 SELECT id FROM outbox
                 WHERE (status = 'queued' AND next_attempt_at <= $2)
                    OR (status = 'sending' AND lease_until <= $2)
-                ORDER BY next_attempt_at LIMIT $3 {skip_locked})
+                ORDER BY next_attempt_at, id LIMIT $3 {skip_locked})
              RETURNING {COLUMNS}"
         )))
         .bind(ts(now + lease))
@@ -144,7 +144,14 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.into_iter().map(Row::into_notification).collect()
+        // RETURNING follows no order on PostgreSQL: send in the order messages were
+        // queued (ids are time-ordered), so a later message never overtakes an earlier one.
+        let mut claimed = rows
+            .into_iter()
+            .map(Row::into_notification)
+            .collect::<Result<Vec<_>>>()?;
+        claimed.sort_by_key(|n| (n.created_at, n.id.to_string()));
+        Ok(claimed)
     }
 
     /// Returns every claim to the queue. Only for a store that one process owns (the

@@ -1,6 +1,7 @@
 //! The test harness: a real app on port 0 with a fresh data dir, an API client, and the
 //! SMS sink read back as the "phone".
 
+use crate::backends::Backing;
 use reqwest::{Client, Response, StatusCode, multipart};
 use serde_json::{Value, json};
 use songda::app::App;
@@ -13,6 +14,8 @@ use tempfile::TempDir;
 pub struct TestApp {
     pub url: String,
     pub state: AppState,
+    /// The database and bucket this app runs on (see `backends`).
+    pub backing: Backing,
     /// Kept so the data dir lives as long as the app.
     pub _dir: TempDir,
 }
@@ -23,8 +26,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_on(Backing::for_this_run().await, tweak).await
+    }
+
+    /// On given backends, e.g. ones a CLI command has just prepared.
+    pub async fn spawn_on(backing: Backing, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut settings = Settings::for_tests(dir.path().join("data"));
+        backing.apply(&mut settings);
         tweak(&mut settings);
         let app = App::build(settings, Arc::new(songda_core::SystemClock))
             .await
@@ -35,6 +44,7 @@ impl TestApp {
         TestApp {
             url,
             state,
+            backing,
             _dir: dir,
         }
     }

@@ -5,7 +5,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use songda::store::Role;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[tokio::test]
 async fn malformed_json_and_wrong_fields_answer_400_naming_the_field() {
@@ -73,7 +73,7 @@ async fn expect_not_found(r: Response, what: &str) {
 async fn a_clerk_of_another_court_finds_nothing_of_ours() {
     let app = TestApp::spawn().await;
     let (s, service_id) = served_case(&app, "13900000002").await;
-    let blobs_before = stored_blobs(&app);
+    let blobs_before = stored_blobs(&app).await;
     let other = app
         .staff(Role::Clerk, "clerk2", Some("上海市浦东新区人民法院"))
         .await;
@@ -152,7 +152,7 @@ async fn a_clerk_of_another_court_finds_nothing_of_ours() {
         )
         .await;
     assert_eq!(services["items"].as_array().unwrap().len(), 1);
-    assert_eq!(stored_blobs(&app), blobs_before);
+    assert_eq!(stored_blobs(&app).await, blobs_before);
     let theirs = other
         .json_ok(other.get("/cases").await, StatusCode::OK)
         .await;
@@ -387,32 +387,8 @@ async fn a_document_of_another_case_cannot_be_served_in_this_one() {
 // ---------------------------------------------------------------------------------------
 
 /// Every file in the blob folder outside `tmp/`, sorted.
-fn stored_blobs(app: &TestApp) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let root = app.state.settings.data_dir.join("blobs");
-    let mut out = vec![];
-    for entry in std::fs::read_dir(&root).unwrap() {
-        let path = entry.unwrap().path();
-        if path.file_name() == Some("tmp".as_ref()) {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, &mut out);
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
+async fn stored_blobs(app: &TestApp) -> Vec<String> {
+    app.state.blobs.list().await.expect("list blobs")
 }
 
 /// Files left in the blob folder's `tmp/`.
@@ -460,7 +436,7 @@ async fn files_that_are_not_pdfs_are_refused_and_nothing_is_kept() {
     let app = TestApp::spawn().await;
     let clerk = app.clerk().await;
     let case_id = new_case(&clerk).await;
-    let blobs = stored_blobs(&app);
+    let blobs = stored_blobs(&app).await;
     assert!(blobs.is_empty());
 
     let whole = pdf("民事传票");
@@ -490,7 +466,7 @@ async fn files_that_are_not_pdfs_are_refused_and_nothing_is_kept() {
             e["message"].as_str().unwrap().contains("not a usable PDF"),
             "{what}: {e}"
         );
-        assert_eq!(stored_blobs(&app), blobs, "{what} was stored");
+        assert_eq!(stored_blobs(&app).await, blobs, "{what} was stored");
         assert!(tmp_files(&app).is_empty(), "{what} left a temporary file");
     }
 
@@ -502,7 +478,7 @@ async fn files_that_are_not_pdfs_are_refused_and_nothing_is_kept() {
     )
     .await;
     assert_eq!(e["field"], "file");
-    assert!(stored_blobs(&app).is_empty());
+    assert!(stored_blobs(&app).await.is_empty());
     assert!(tmp_files(&app).is_empty());
     assert_eq!(document_count(&clerk, &case_id).await, 0);
 
@@ -513,7 +489,7 @@ async fn files_that_are_not_pdfs_are_refused_and_nothing_is_kept() {
             StatusCode::CREATED,
         )
         .await;
-    assert_eq!(stored_blobs(&app).len(), 1);
+    assert_eq!(stored_blobs(&app).await.len(), 1);
     assert!(tmp_files(&app).is_empty());
 }
 
@@ -534,7 +510,10 @@ async fn an_upload_over_the_limit_answers_413_and_keeps_nothing() {
             "too_large",
         )
         .await;
-        assert!(stored_blobs(&app).is_empty(), "{size} bytes were stored");
+        assert!(
+            stored_blobs(&app).await.is_empty(),
+            "{size} bytes were stored"
+        );
         assert!(tmp_files(&app).is_empty(), "{size} bytes left in tmp/");
         assert_eq!(document_count(&clerk, &case_id).await, 0);
     }
@@ -555,7 +534,7 @@ async fn an_upload_over_the_limit_answers_413_and_keeps_nothing() {
 async fn the_same_content_uploaded_twice_is_two_documents_over_one_blob() {
     let app = TestApp::spawn().await;
     let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
-    let blobs = stored_blobs(&app).len();
+    let blobs = stored_blobs(&app).await.len();
     let bytes = songda::pdf::sample_pdf("民事起诉状副本", &["原告：张三", "被告：李四"]);
 
     let first = s
@@ -585,7 +564,7 @@ async fn the_same_content_uploaded_twice_is_two_documents_over_one_blob() {
     assert_eq!(first["sha256"], sha256_hex(&bytes).as_str());
     assert_eq!(second["sha256"], first["sha256"]);
     assert_eq!(first["size"], bytes.len());
-    assert_eq!(stored_blobs(&app).len(), blobs + 1);
+    assert_eq!(stored_blobs(&app).await.len(), blobs + 1);
     assert!(tmp_files(&app).is_empty());
     // Two rows, beside the summons the case started with.
     assert_eq!(document_count(&s.clerk, &s.case_id).await, 3);
