@@ -166,19 +166,23 @@ pub async fn verify_phone(
             "the code is wrong or has expired; ask for a new one",
         )
     };
-    let Some(stored) = state.store.phone_code(phone.as_str()).await? else {
-        log(
-            state,
-            None,
-            phone.as_str(),
-            "verify_phone",
-            "no_code",
-            client,
-        )
-        .await;
-        return Err(invalid());
-    };
-    if stored.attempts >= CODE_MAX_TRIES {
+    let Some(stored) = state
+        .store
+        .take_phone_code_try(phone.as_str(), CODE_MAX_TRIES)
+        .await?
+    else {
+        if state.store.phone_code(phone.as_str()).await?.is_none() {
+            log(
+                state,
+                None,
+                phone.as_str(),
+                "verify_phone",
+                "no_code",
+                client,
+            )
+            .await;
+            return Err(invalid());
+        }
         log(
             state,
             None,
@@ -195,7 +199,7 @@ pub async fn verify_phone(
         );
         e.retry_after = Some(60);
         return Err(e);
-    }
+    };
     if stored.expires_at <= now {
         log(
             state,
@@ -217,7 +221,6 @@ pub async fn verify_phone(
         given.as_bytes(),
         stored.code_hmac.as_bytes(),
     )) {
-        state.store.count_phone_code_attempt(phone.as_str()).await?;
         log(
             state,
             None,

@@ -318,13 +318,28 @@ impl Store {
         .transpose()
     }
 
-    /// Counts one wrong try of the phone's current code.
-    pub async fn count_phone_code_attempt(&self, phone: &str) -> Result<()> {
-        sqlx::query("UPDATE phone_codes SET attempts = attempts + 1 WHERE phone = $1")
-            .bind(phone)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+    /// Takes one try of the phone's current code, if fewer than `max` were taken: the
+    /// count goes up before the code is compared, in one statement, so that concurrent
+    /// guesses (from any number of processes) never get more than `max` tries between them.
+    /// `None`: no code, or its tries are used up.
+    pub async fn take_phone_code_try(&self, phone: &str, max: i64) -> Result<Option<PhoneCode>> {
+        let row: Option<(String, String, i64, String)> = sqlx::query_as(
+            "UPDATE phone_codes SET attempts = attempts + 1 WHERE phone = $1 AND attempts < $2
+             RETURNING code_hmac, expires_at, attempts, sent_at",
+        )
+        .bind(phone)
+        .bind(max)
+        .fetch_optional(self.writer())
+        .await?;
+        row.map(|(code_hmac, expires_at, attempts, sent_at)| {
+            Ok(PhoneCode {
+                code_hmac,
+                expires_at: parse_time(&expires_at)?,
+                attempts,
+                sent_at: parse_time(&sent_at)?,
+            })
+        })
+        .transpose()
     }
 
     /// Replaces the phone's code with a new one and queues the SMS that carries it.

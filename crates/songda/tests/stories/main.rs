@@ -11,4 +11,6 @@ mod openapi;
 mod pages;
 mod process;
 mod rules;
+mod scaleout;
+mod store_contract;
 mod webdriver;

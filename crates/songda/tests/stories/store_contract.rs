@@ -1,0 +1,1 @@
+//! The store contract: the same rules checked on both backends.
