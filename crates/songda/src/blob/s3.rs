@@ -17,6 +17,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The object written by the start-up check.
+const MARKER: &str = "songda-bucket";
+
 #[derive(Clone, Debug)]
 pub struct S3Blobs {
     store: Arc<AmazonS3>,
@@ -103,15 +106,21 @@ impl S3Blobs {
         }
     }
 
-    /// The bucket answers: a missing key is fine, a missing bucket or bad credentials not.
+    /// The bucket takes writes: a small marker object is written at start (outside the
+    /// blobs' names), so a missing bucket or read-only credentials show at once, not at
+    /// the first upload.
     pub async fn check(&self) -> anyhow::Result<()> {
-        match self
-            .store
-            .head(&ObjectPath::from("songda-start-check"))
-            .await
-        {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => anyhow::bail!("cannot use the {}: {}", self.describe(), one_line(&e)),
+        let marker = if self.prefix.is_empty() {
+            ObjectPath::from(MARKER)
+        } else {
+            ObjectPath::from(format!("{}/{MARKER}", self.prefix))
+        };
+        let note = PutPayload::from_static(
+            b"songda: this bucket holds documents; never edit or delete them\n",
+        );
+        match self.store.put(&marker, note).await {
+            Ok(_) => Ok(()),
+            Err(e) => anyhow::bail!("cannot write to the {}: {}", self.describe(), one_line(&e)),
         }
     }
 
@@ -153,6 +162,7 @@ impl S3Blobs {
         Ok(metas
             .into_iter()
             .filter_map(|m| m.location.filename().map(str::to_string))
+            .filter(|name| name != MARKER)
             .collect())
     }
 

@@ -11,6 +11,7 @@ pub mod views;
 
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -18,13 +19,25 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+/// For load balancers: 200 when this process can reach its database, else 503, so that a
+/// node that lost the database is taken out of rotation until it recovers.
+async fn get_health(State(state): State<AppState>) -> axum::response::Response {
+    match state.store.ping().await {
+        Ok(()) => "ok".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            crate::error::AppError::from(e).into_response()
+        }
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::router())
         .merge(pages::router())
         .route("/static/app.css", get(get_css))
         .route("/static/logo.svg", get(get_logo))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(get_health))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -110,11 +110,160 @@ pub async fn create_bucket(endpoint: &str, bucket: &str) {
     assert!(r.status().is_success(), "create bucket: {}", r.status());
 }
 
+/// Empties (of the marker Songda writes at start) and deletes a bucket.
 pub async fn delete_bucket(endpoint: &str, bucket: &str) {
+    use object_store::ObjectStoreExt;
+    let s3 = object_store::aws::AmazonS3Builder::from_env()
+        .with_endpoint(endpoint)
+        .with_bucket_name(bucket)
+        .with_client_options(object_store::ClientOptions::new().with_allow_http(true))
+        .build()
+        .unwrap();
+    s3.delete(&object_store::path::Path::from("songda-bucket"))
+        .await
+        .expect("delete the marker");
     let r = reqwest::Client::new()
         .delete(format!("{endpoint}/{bucket}"))
         .send()
         .await
         .expect("the test S3 server answers");
     assert!(r.status().is_success(), "delete bucket: {}", r.status());
+}
+
+/// A PostgreSQL cluster of one test's own, for stories that stop and start the server
+/// (the shared test server must stay up for the other tests). Stopped when dropped.
+pub struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    pub port: u16,
+}
+
+impl PrivatePostgres {
+    pub fn start() -> PrivatePostgres {
+        let bin = std::path::PathBuf::from(required("SONGDA_TEST_PG_BIN"));
+        let dir = tempfile::Builder::new()
+            .prefix("songda-pg-")
+            .tempdir()
+            .unwrap();
+        if is_root() {
+            // initdb and postgres refuse to run as root.
+            let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
+            let ok = Command::new("chown")
+                .arg("postgres")
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        let pg = PrivatePostgres {
+            port: free_port(),
+            dir,
+            bin,
+        };
+        let out = pg
+            .as_postgres("initdb")
+            .args([
+                "-U",
+                "songda",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(pg.dir.path().join("data"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        pg.start_server();
+        pg
+    }
+
+    fn as_postgres(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let out = self
+            .as_postgres("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctl {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn start_server(&self) {
+        let opts = format!(
+            // Commits are durable (no synchronous_commit=off): the stories stop this
+            // server as a crash would and expect what was committed to be there after.
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("log");
+        self.pg_ctl(&[
+            "-w",
+            "-s",
+            "-l",
+            log.to_str().unwrap(),
+            "-o",
+            &opts,
+            "start",
+        ]);
+    }
+
+    /// Stops the server the way a crash or a failover would look to clients.
+    pub fn stop_server(&self) {
+        self.pg_ctl(&["-w", "-s", "-m", "immediate", "stop"]);
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://songda@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .as_postgres("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

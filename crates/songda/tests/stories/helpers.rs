@@ -14,8 +14,6 @@ use tempfile::TempDir;
 pub struct TestApp {
     pub url: String,
     pub state: AppState,
-    /// The database and bucket this app runs on (see `backends`).
-    pub backing: Backing,
     /// Kept so the data dir lives as long as the app.
     pub _dir: TempDir,
 }
@@ -44,7 +42,6 @@ impl TestApp {
         TestApp {
             url,
             state,
-            backing,
             _dir: dir,
         }
     }

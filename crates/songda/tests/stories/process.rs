@@ -12,20 +12,30 @@ use std::time::{Duration, Instant};
 /// The `songda` binary on this run's backends. A short outbox lease, so that on
 /// PostgreSQL (where a restart leaves other processes' claims alone) the claims of a killed
 /// process come due again within the test.
-fn songda(backing: &Backing) -> Command {
+pub(crate) fn songda(backing: &Backing) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_songda"));
     backing.apply_to(&mut cmd);
     cmd.env("SONGDA_OUTBOX_LEASE_SECS", "3");
     cmd
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Server {
-    async fn start(data: &Path, sms: &Path, backing: &Backing) -> Server {
+    pub(crate) async fn start(data: &Path, sms: &Path, backing: &Backing) -> Server {
+        Self::start_with(data, sms, backing, |_| {}).await
+    }
+
+    /// With more settings, e.g. the shared key file of a multi-process deployment.
+    pub(crate) async fn start_with(
+        data: &Path,
+        sms: &Path,
+        backing: &Backing,
+        tweak: impl FnOnce(&mut Command),
+    ) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -43,6 +53,7 @@ impl Server {
         .env("SONGDA_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
+        tweak(&mut cmd);
         let child = cmd.spawn().unwrap();
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -58,7 +69,7 @@ impl Server {
         Server { child, url }
     }
 
-    fn api(&self, token: Option<String>) -> Api {
+    pub(crate) fn api(&self, token: Option<String>) -> Api {
         Api {
             base: format!("{}/api/v1", self.url),
             token,
@@ -66,7 +77,7 @@ impl Server {
         }
     }
 
-    async fn login(&self, login: &str, password: &str) -> Api {
+    pub(crate) async fn login(&self, login: &str, password: &str) -> Api {
         let anon = self.api(None);
         let v = anon
             .json_ok(
@@ -78,7 +89,7 @@ impl Server {
         self.api(Some(v["token"].as_str().unwrap().to_string()))
     }
 
-    fn kill9(mut self) {
+    pub(crate) fn kill9(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
@@ -91,7 +102,7 @@ impl Drop for Server {
     }
 }
 
-fn sms_lines(path: &Path) -> Vec<serde_json::Value> {
+pub(crate) fn sms_lines(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
@@ -99,7 +110,7 @@ fn sms_lines(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-async fn wait_for_sms(path: &Path, to: &str, needle: &str) -> String {
+pub(crate) async fn wait_for_sms(path: &Path, to: &str, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         if let Some(v) = sms_lines(path)
