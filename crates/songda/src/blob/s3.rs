@@ -106,9 +106,9 @@ impl S3Blobs {
         }
     }
 
-    /// The bucket takes writes: a small marker object is written at start (outside the
-    /// blobs' names), so a missing bucket or read-only credentials show at once, not at
-    /// the first upload.
+    /// The bucket takes writes: a small marker object is created at the first start
+    /// (outside the blobs' names), so a missing bucket or read-only credentials show at
+    /// once, not at the first upload.
     pub async fn check(&self) -> anyhow::Result<()> {
         let marker = if self.prefix.is_empty() {
             ObjectPath::from(MARKER)
@@ -118,8 +118,14 @@ impl S3Blobs {
         let note = PutPayload::from_static(
             b"songda: this bucket holds documents; never edit or delete them\n",
         );
-        match self.store.put(&marker, note).await {
-            Ok(_) => Ok(()),
+        // Created once and never overwritten; later starts get "already exists" (S3
+        // checks permission first, so read-only credentials still fail here).
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        match self.store.put_opts(&marker, note, opts).await {
+            Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
             Err(e) => anyhow::bail!("cannot write to the {}: {}", self.describe(), one_line(&e)),
         }
     }
