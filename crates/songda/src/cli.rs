@@ -25,6 +25,19 @@ pub async fn demo(mut args: ServeArgs) -> anyhow::Result<()> {
     if args.data.data_dir == Path::new("songda-data") {
         args.data.data_dir = PathBuf::from(DEMO_DIR);
     }
+    // The demo starts afresh by wiping its folder; it never touches a shared database or
+    // bucket.
+    if args
+        .data
+        .database_url
+        .as_deref()
+        .is_some_and(|u| !u.is_empty())
+        || args.blob_url.as_deref().is_some_and(|u| !u.is_empty())
+    {
+        anyhow::bail!(
+            "the demo runs on the embedded database and folder only; unset SONGDA_DATABASE_URL and SONGDA_BLOB_URL"
+        );
+    }
     reset_demo_dir(&args.data.data_dir)?;
     let settings = Settings::from_args(&args)?;
     let app = App::build(settings, Arc::new(SystemClock)).await?;

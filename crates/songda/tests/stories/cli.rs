@@ -170,3 +170,25 @@ async fn staff_accounts_and_court_settings_made_on_the_command_line_work_in_the_
     .await;
     assert_eq!(err["regime"], "CPL2017-A87");
 }
+
+#[tokio::test]
+async fn the_demo_never_runs_on_a_shared_database_or_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        (
+            "SONGDA_DATABASE_URL",
+            "postgres://songda@127.0.0.1:1/songda",
+        ),
+        ("SONGDA_BLOB_URL", "s3://court-documents?region=us-east-1"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_songda"))
+            .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("demo"))
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{var}: {}", text(&o));
+        assert!(text(&o).contains("embedded database"), "{}", text(&o));
+        assert!(!dir.path().join("demo").exists(), "nothing was created");
+    }
+}

@@ -428,3 +428,42 @@ async fn a_bucket_that_refuses_writes_fails_the_upload_clearly_and_no_row_points
         )
         .await;
 }
+
+#[tokio::test]
+async fn a_large_document_streams_from_either_blob_store_in_small_chunks() {
+    use futures_util::StreamExt;
+    use sha2::{Digest, Sha256};
+    use songda::blob::BlobStore;
+    use songda_core::document::Sha256Hex;
+    let dir = tempfile::tempdir().unwrap();
+    // 24 MiB of varied bytes.
+    let data: Vec<u8> = (0..24u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let sha = Sha256Hex::from_bytes(&Sha256::digest(&data).into());
+    let bucket = crate::backends::fresh_bucket().await;
+    for (name, url) in [("local", None), ("s3", Some(bucket.as_str()))] {
+        let blobs = BlobStore::open(&dir.path().join(name), url).unwrap();
+        blobs.check().await.unwrap();
+        let tmp = blobs.tmp_path();
+        std::fs::write(&tmp, &data).unwrap();
+        blobs.commit(&tmp, &sha).await.unwrap();
+        assert_eq!(blobs.list().await.unwrap(), [sha.to_string()], "{name}");
+        // Read back chunk by chunk: never the whole file at once, and byte for byte.
+        let mut stream = blobs.stream(&sha).await.unwrap();
+        let (mut chunks, mut largest, mut hasher) = (0, 0, Sha256::new());
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.unwrap();
+            chunks += 1;
+            largest = largest.max(chunk.len());
+            hasher.update(&chunk);
+        }
+        assert_eq!(
+            Sha256Hex::from_bytes(&hasher.finalize().into()),
+            sha,
+            "{name}"
+        );
+        assert!(chunks > 16, "{name}: {chunks} chunks");
+        assert!(largest <= 4 << 20, "{name}: a chunk of {largest} bytes");
+    }
+}
