@@ -477,29 +477,26 @@ pub(crate) async fn ensure_court_tx(
     name: &str,
     now: OffsetDateTime,
 ) -> Result<Court> {
-    let existing: Option<(String, Option<String>)> =
+    // Insert-if-absent, then read: concurrent callers (in any process) all get the one
+    // court the first of them made.
+    sqlx::query(
+        "INSERT INTO courts (id, name, regime, created_at) VALUES ($1, $2, NULL, $3)
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(CourtId::new().to_string())
+    .bind(name)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    let (id, regime): (String, Option<String>) =
         sqlx::query_as("SELECT id, regime FROM courts WHERE name = $1")
             .bind(name)
-            .fetch_optional(&mut **tx)
+            .fetch_one(&mut **tx)
             .await?;
-    if let Some((id, regime)) = existing {
-        return Ok(Court {
-            id: parse_id(&id)?,
-            name: name.to_string(),
-            regime,
-        });
-    }
-    let id = CourtId::new();
-    sqlx::query("INSERT INTO courts (id, name, regime, created_at) VALUES ($1, $2, NULL, $3)")
-        .bind(id.to_string())
-        .bind(name)
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
     Ok(Court {
-        id,
+        id: parse_id(&id)?,
         name: name.to_string(),
-        regime: None,
+        regime,
     })
 }
 

@@ -2,7 +2,8 @@
 //! their documents.
 
 use super::{
-    Result, Store, StoreError, Tx, conflict_on_unique, evidence, parse_id, parse_time, ts,
+    Backend, Result, Store, StoreError, Tx, conflict_on_unique, contains_pattern, evidence, exists,
+    parse_id, parse_time, ts,
 };
 use crate::store::outbox::{NewNotification, enqueue};
 use songda_core::consent::{Channel, ConsentBasis, Provenance};
@@ -239,11 +240,20 @@ pub(crate) async fn documents_of_service_tx(
 
 async fn insert_consent(
     tx: &mut Tx<'_>,
+    backend: Backend,
     party_id: PartyId,
     c: &NewConsent<'_>,
     by: UserId,
     now: OffsetDateTime,
 ) -> Result<i64> {
+    // Versions of one party are numbered in turn: on PostgreSQL the party's row is locked
+    // first, so concurrent records wait for each other instead of taking the same number.
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM parties WHERE id = $1 FOR UPDATE")
+            .bind(party_id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
     let (next,): (i64,) =
         sqlx::query_as("SELECT COALESCE(MAX(version), 0) + 1 FROM consents WHERE party_id = $1")
             .bind(party_id.to_string())
@@ -316,9 +326,10 @@ impl Store {
     /// The cases of a court, newest first, optionally filtered by a fragment of the case
     /// number or title.
     pub async fn cases_of_court(&self, court: CourtId, q: Option<&str>) -> Result<Vec<CaseRecord>> {
-        let pattern = format!("%{}%", q.unwrap_or("").replace(['%', '_'], ""));
+        let pattern = contains_pattern(q.unwrap_or(""));
+        let like = self.like();
         let rows: Vec<CaseRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{CASE_SELECT} WHERE c.court_id = $1 AND (c.case_number LIKE $2 OR c.case_key LIKE $2 OR c.title LIKE $2)
+            "{CASE_SELECT} WHERE c.court_id = $1 AND (c.case_number {like} $2 OR c.case_key {like} $2 OR c.title {like} $2)
              ORDER BY c.created_at DESC LIMIT 500"
         )))
         .bind(court.to_string())
@@ -357,7 +368,7 @@ impl Store {
         .await
         .map_err(conflict_on_unique("binding_code_clash"))?;
         if let Some((c, event)) = consent {
-            insert_consent(&mut tx, id, c, by, now).await?;
+            insert_consent(&mut tx, self.backend, id, c, by, now).await?;
             let mut event = event.clone();
             if let Some(r) = event.recipient.as_mut() {
                 r.party_id = id;
@@ -447,7 +458,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict("code_used"));
+            return Err(if exists(&mut tx, "parties", &party.to_string()).await? {
+                StoreError::Conflict("code_used")
+            } else {
+                StoreError::NotFound
+            });
         }
         evidence::append(&mut tx, self.backend, event).await?;
         tx.commit().await?;
@@ -465,7 +480,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let v = insert_consent(&mut tx, party, consent, by, now).await?;
+        let v = insert_consent(&mut tx, self.backend, party, consent, by, now).await?;
         evidence::append(&mut tx, self.backend, event).await?;
         tx.commit().await?;
         Ok(v)

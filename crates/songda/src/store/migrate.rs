@@ -7,7 +7,7 @@
 
 use super::{Backend, Store};
 use sha2::{Digest, Sha256};
-use sqlx::Acquire;
+use sqlx::Connection;
 
 type Migration = (i64, &'static str, &'static str);
 
@@ -77,10 +77,17 @@ async fn apply_on(conn: &mut sqlx::AnyConnection, backend: Backend) -> anyhow::R
     let mut applied_now = 0;
     for &(version, name, sql) in migrations(backend) {
         let checksum = hex::encode(Sha256::digest(sql.as_bytes()));
+        // On SQLite the transaction takes the write lock before it looks, so that two
+        // processes opening a new file together (a server and `songda migrate`) take
+        // turns; PostgreSQL holds the advisory lock.
+        let mut tx = match backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => conn.begin().await?,
+        };
         let applied: Option<(String,)> =
             sqlx::query_as("SELECT checksum FROM schema_migrations WHERE version = $1")
                 .bind(version)
-                .fetch_optional(&mut *conn)
+                .fetch_optional(&mut *tx)
                 .await?;
         match applied {
             Some((c,)) if c == checksum => continue,
@@ -89,7 +96,6 @@ async fn apply_on(conn: &mut sqlx::AnyConnection, backend: Backend) -> anyhow::R
             ),
             None => {}
         }
-        let mut tx = conn.begin().await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&mut *tx)
             .await?;

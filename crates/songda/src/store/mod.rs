@@ -238,6 +238,15 @@ impl Store {
         self.backend
     }
 
+    /// The operator for "contains, ignoring ASCII case": SQLite's LIKE already ignores it,
+    /// PostgreSQL's does not. Use with `contains_pattern`.
+    pub(crate) fn like(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
+        }
+    }
+
     pub(crate) async fn begin(&self) -> Result<Tx<'static>> {
         Ok(self.writer.begin().await?)
     }
@@ -277,6 +286,24 @@ pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error)
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
         _ => StoreError::Db(e),
     }
+}
+
+/// A LIKE pattern for "contains `q`": the wildcards and PostgreSQL's escape character are
+/// dropped from the query, so they match themselves nowhere rather than everything.
+pub(crate) fn contains_pattern(q: &str) -> String {
+    format!("%{}%", q.trim().replace(['%', '_', '\\'], ""))
+}
+
+/// Whether `table` has a row with this id; tells "not there" from "not in that state"
+/// after a conditional update changed nothing. `table` is a constant of the caller.
+pub(crate) async fn exists(tx: &mut Tx<'_>, table: &'static str, id: &str) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT 1 FROM {table} WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
 }
 
 pub(crate) fn parse_id<T: FromStr>(s: &str) -> Result<T> {

@@ -2,7 +2,10 @@
 //! refuse), policy decisions, and the lists that clerks and recipients see.
 
 use super::cases::{CaseRecord, DocumentRecord, PartyRecord, documents_of_service_tx};
-use super::{Result, Store, StoreError, evidence, parse_id, parse_opt_time, parse_time, ts};
+use super::{
+    Result, Store, StoreError, contains_pattern, evidence, exists, parse_id, parse_opt_time,
+    parse_time, ts,
+};
 use crate::store::outbox::{NewNotification, enqueue};
 use songda_core::consent::{ConsentBasis, Provenance};
 use songda_core::document::DocType;
@@ -325,9 +328,8 @@ impl Store {
         user: UserId,
         f: &InboxFilter,
     ) -> Result<Vec<ServiceDetail>> {
-        let pattern =
-            f.q.as_deref()
-                .map(|q| format!("%{}%", q.trim().replace(['%', '_'], "")));
+        let pattern = f.q.as_deref().map(contains_pattern);
+        let like = self.like();
         let stages: &[&str] = match f.status {
             None => &["deposited", "viewed", "signed", "refused"],
             Some(Status::Pending) => &["deposited", "viewed"],
@@ -344,9 +346,9 @@ impl Store {
                AND ($3 IS NULL OR EXISTS (SELECT 1 FROM service_documents sd JOIN documents d ON d.id = sd.document_id
                                           WHERE sd.service_id = s.id AND d.doc_type = $3))
                AND s.stage IN ($4, $5, $6, $7)
-               AND ($8 IS NULL OR c.case_number LIKE $8 OR c.case_key LIKE $8 OR c.title LIKE $8 OR ct.name LIKE $8
+               AND ($8 IS NULL OR c.case_number {like} $8 OR c.case_key {like} $8 OR c.title {like} $8 OR ct.name {like} $8
                     OR EXISTS (SELECT 1 FROM service_documents sd JOIN documents d ON d.id = sd.document_id
-                               WHERE sd.service_id = s.id AND d.title LIKE $8))
+                               WHERE sd.service_id = s.id AND d.title {like} $8))
              ORDER BY CASE WHEN s.stage IN ('deposited', 'viewed') THEN 0 ELSE 1 END, s.created_at DESC
              LIMIT 500"
         )))
@@ -371,7 +373,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE services SET first_viewed_at = COALESCE(first_viewed_at, $1),
                 stage = CASE WHEN stage = 'deposited' THEN 'viewed' ELSE stage END
              WHERE id = $2",
@@ -380,6 +382,9 @@ impl Store {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         evidence::append(&mut tx, self.backend, event).await?;
         tx.commit().await?;
         Ok(())
@@ -414,7 +419,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict("service_closed"));
+            return Err(if exists(&mut tx, "services", &id.to_string()).await? {
+                StoreError::Conflict("service_closed")
+            } else {
+                StoreError::NotFound
+            });
         }
         evidence::append(&mut tx, self.backend, event).await?;
         for n in notifications {
