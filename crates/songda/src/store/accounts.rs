@@ -133,6 +133,20 @@ pub struct AuthLogEntry<'a> {
     pub user_agent: &'a str,
 }
 
+/// (code_hmac, expires_at, attempts, sent_at) as stored.
+type PhoneCodeRow = (String, String, i64, String);
+
+impl PhoneCode {
+    fn from_row((code_hmac, expires_at, attempts, sent_at): PhoneCodeRow) -> Result<Self> {
+        Ok(PhoneCode {
+            code_hmac,
+            expires_at: parse_time(&expires_at)?,
+            attempts,
+            sent_at: parse_time(&sent_at)?,
+        })
+    }
+}
+
 impl Store {
     /// The court of this name, created if new.
     pub async fn ensure_court(&self, name: &str, now: OffsetDateTime) -> Result<Court> {
@@ -301,21 +315,13 @@ impl Store {
     }
 
     pub async fn phone_code(&self, phone: &str) -> Result<Option<PhoneCode>> {
-        let row: Option<(String, String, i64, String)> = sqlx::query_as(
+        let row: Option<PhoneCodeRow> = sqlx::query_as(
             "SELECT code_hmac, expires_at, attempts, sent_at FROM phone_codes WHERE phone = $1",
         )
         .bind(phone)
         .fetch_optional(&self.writer)
         .await?;
-        row.map(|(code_hmac, expires_at, attempts, sent_at)| {
-            Ok(PhoneCode {
-                code_hmac,
-                expires_at: parse_time(&expires_at)?,
-                attempts,
-                sent_at: parse_time(&sent_at)?,
-            })
-        })
-        .transpose()
+        row.map(PhoneCode::from_row).transpose()
     }
 
     /// Takes one try of the phone's current code, if fewer than `max` were taken: the
@@ -323,7 +329,7 @@ impl Store {
     /// guesses (from any number of processes) never get more than `max` tries between them.
     /// `None`: no code, or its tries are used up.
     pub async fn take_phone_code_try(&self, phone: &str, max: i64) -> Result<Option<PhoneCode>> {
-        let row: Option<(String, String, i64, String)> = sqlx::query_as(
+        let row: Option<PhoneCodeRow> = sqlx::query_as(
             "UPDATE phone_codes SET attempts = attempts + 1 WHERE phone = $1 AND attempts < $2
              RETURNING code_hmac, expires_at, attempts, sent_at",
         )
@@ -331,15 +337,7 @@ impl Store {
         .bind(max)
         .fetch_optional(self.writer())
         .await?;
-        row.map(|(code_hmac, expires_at, attempts, sent_at)| {
-            Ok(PhoneCode {
-                code_hmac,
-                expires_at: parse_time(&expires_at)?,
-                attempts,
-                sent_at: parse_time(&sent_at)?,
-            })
-        })
-        .transpose()
+        row.map(PhoneCode::from_row).transpose()
     }
 
     /// Replaces the phone's code with a new one and queues the SMS that carries it.

@@ -277,19 +277,21 @@ impl Served {
 
 pub const CASE_NUMBER: &str = "(2026)京0105民初12345号";
 
-pub async fn case_with_party(app: &TestApp, phone: &str, consent_basis: Option<&str>) -> Served {
-    let clerk = app.clerk().await;
-    let case = clerk
+/// Creates a case through the API; returns its JSON.
+pub async fn new_case(clerk: &Api, number: &str, title: &str) -> Value {
+    clerk
         .json_ok(
             clerk
-                .post(
-                    "/cases",
-                    json!({"case_number": CASE_NUMBER, "title": "张三诉李四买卖合同纠纷"}),
-                )
+                .post("/cases", json!({"case_number": number, "title": title}))
                 .await,
             StatusCode::CREATED,
         )
-        .await;
+        .await
+}
+
+pub async fn case_with_party(app: &TestApp, phone: &str, consent_basis: Option<&str>) -> Served {
+    let clerk = app.clerk().await;
+    let case = new_case(&clerk, CASE_NUMBER, "张三诉李四买卖合同纠纷").await;
     let case_id = case["id"].as_str().unwrap().to_string();
     let mut body =
         json!({"name": "李四", "role": "defendant", "phone": phone, "email": "lisi@example.com"});

@@ -68,16 +68,7 @@ async fn two_server_processes_share_one_database_and_bucket_under_concurrent_loa
     // A token from one node works on the other: sessions live in the shared database.
     let on_a = nodes[0].0.login("zhou", "password-123").await;
     let on_b = nodes[1].0.api(on_a.token.clone());
-    let case = on_a
-        .json_ok(
-            on_a.post(
-                "/cases",
-                json!({"case_number": CASE_NUMBER, "title": "张三诉李四"}),
-            )
-            .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let case = new_case(&on_a, CASE_NUMBER, "张三诉李四").await;
     let case_id = case["id"].as_str().unwrap().to_string();
     let doc = on_b
         .json_ok(
@@ -290,17 +281,7 @@ async fn losing_the_database_answers_503_changes_nothing_and_recovers_when_it_re
     };
     let app = TestApp::spawn_on(backing, |_| {}).await;
     let clerk = app.clerk().await;
-    let case = clerk
-        .json_ok(
-            clerk
-                .post(
-                    "/cases",
-                    json!({"case_number": CASE_NUMBER, "title": "张三诉李四"}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let case = new_case(&clerk, CASE_NUMBER, "张三诉李四").await;
     let health = format!("{}/healthz", app.url);
     assert_eq!(
         reqwest::get(&health).await.unwrap().status(),
@@ -354,17 +335,7 @@ async fn losing_the_database_answers_503_changes_nothing_and_recovers_when_it_re
         .collect();
     // What was written before is there; what was refused during the outage is not.
     assert_eq!(numbers, [CASE_NUMBER]);
-    clerk
-        .json_ok(
-            clerk
-                .post(
-                    "/cases",
-                    json!({"case_number": "(2026)京0105民初2号", "title": "恢复后"}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    new_case(&clerk, "(2026)京0105民初2号", "恢复后").await;
 }
 
 #[tokio::test]
@@ -380,17 +351,7 @@ async fn a_bucket_that_refuses_writes_fails_the_upload_clearly_and_no_row_points
     };
     let app = TestApp::spawn_on(backing.clone(), |_| {}).await;
     let clerk = app.clerk().await;
-    let case = clerk
-        .json_ok(
-            clerk
-                .post(
-                    "/cases",
-                    json!({"case_number": CASE_NUMBER, "title": "张三诉李四"}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let case = new_case(&clerk, CASE_NUMBER, "张三诉李四").await;
     let case_id = case["id"].as_str().unwrap();
 
     // The bucket goes away under the running server.
