@@ -3,8 +3,10 @@
 //! Names follow the ETSI EN 319 522 evidence set where one exists (DOMAIN.md section 6);
 //! account and consent steps that the set does not name get names of the same style.
 //! An [`Event`] carries every field the certificate needs, so that a certificate can be
-//! rebuilt from events alone. `v` versions the shape: the evidence issue fixes one
-//! canonical byte encoding per version and hashes events into an append-only log.
+//! rebuilt from events alone. `v` versions the shape; [`Event::canonical_bytes`] is its one
+//! byte encoding ([`canonical`]), the bytes hashed into the append-only log.
+
+pub mod canonical;
 
 use crate::consent::{Channel, ConsentBasis, Provenance};
 use crate::document::{DocType, Sha256Hex};
@@ -216,6 +218,12 @@ pub struct Event {
 }
 
 impl Event {
+    /// The event's canonical bytes (RFC 8785): what the evidence log hashes and what a
+    /// verifier recomputes from the event's JSON.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, canonical::CanonicalError> {
+        canonical::to_canonical(self)
+    }
+
     /// A new event of `event_type` at `at` by `actor`; fill the rest with struct update.
     pub fn new(event_type: EventType, at: String, actor: Actor) -> Self {
         Self {
