@@ -28,7 +28,7 @@ pub use services::*;
 
 use crate::config::redact_url;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -213,6 +213,13 @@ impl Store {
     async fn connect_postgres(url: &str) -> anyhow::Result<Self> {
         let opts = AnyConnectOptions::from_str(url)
             .map_err(|e| anyhow::anyhow!("bad database URL {}: {e}", redact_url(url)))?;
+        // One plain connection first: at start the real reason (refused, bad password, no
+        // such database) is worth more than the pool's "timed out".
+        sqlx::AnyConnection::connect_with(&opts)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {}", one_line(&e)))?
+            .close()
+            .await?;
         let pool = AnyPoolOptions::new()
             .max_connections(PG_MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -220,13 +227,8 @@ impl Store {
             .test_before_acquire(true)
             .connect_with(opts)
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot connect to the database (PostgreSQL at {}): {}",
-                    redact_url(url),
-                    one_line(&e)
-                )
-            })?;
+            // The caller names the database (password redacted) in its context.
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {}", one_line(&e)))?;
         Ok(Self {
             reader: pool.clone(),
             writer: pool,
