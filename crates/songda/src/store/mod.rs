@@ -139,7 +139,7 @@ impl Location {
 /// How many connections a PostgreSQL-backed process keeps open at most.
 const PG_MAX_CONNECTIONS: u32 = 16;
 /// How long a request waits for a connection before it is answered 503.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Clone, Debug)]
 pub struct Store {
