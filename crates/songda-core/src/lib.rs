@@ -3,8 +3,9 @@
 //! Every legal rule the platform encodes lives here: what a case number looks like
 //! ([`case`]), who may be served and how they are reached ([`party`], [`consent`]), which
 //! documents may be served electronically under which regime ([`policy`]), when service
-//! takes effect and under which rule ([`service`]), and what is written down as evidence
-//! ([`evidence`]). The `songda` crate turns requests into these types, asks this crate to
+//! takes effect and under which rule ([`service`]), what is written down as evidence
+//! ([`evidence`]), and the math of the append-only Merkle log it is chained into
+//! ([`merkle`]). The `songda` crate turns requests into these types, asks this crate to
 //! decide, and stores the decision.
 
 pub mod case;
@@ -13,6 +14,7 @@ pub mod consent;
 pub mod document;
 pub mod evidence;
 pub mod ids;
+pub mod merkle;
 pub mod party;
 pub mod policy;
 pub mod service;
