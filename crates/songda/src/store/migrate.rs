@@ -23,6 +23,11 @@ const SQLITE: &[Migration] = &[
         "deployment",
         include_str!("../../migrations/sqlite/0002_deployment.sql"),
     ),
+    (
+        3,
+        "merkle_log",
+        include_str!("../../migrations/sqlite/0003_merkle_log.sql"),
+    ),
 ];
 const POSTGRES: &[Migration] = &[
     (
@@ -34,6 +39,11 @@ const POSTGRES: &[Migration] = &[
         2,
         "deployment",
         include_str!("../../migrations/postgres/0002_deployment.sql"),
+    ),
+    (
+        3,
+        "merkle_log",
+        include_str!("../../migrations/postgres/0003_merkle_log.sql"),
     ),
 ];
 

@@ -50,6 +50,9 @@ pub enum StoreError {
     Db(sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A position or size beyond the log (a proof asked for a leaf it does not have).
+    #[error("out of range: {0}")]
+    OutOfRange(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -153,6 +156,13 @@ impl Store {
     pub async fn open(location: &Location) -> anyhow::Result<Self> {
         let store = Self::connect(location).await?;
         migrate::apply(&store).await?;
+        let sealed = evidence::seal_unsealed(&store).await?;
+        if sealed > 0 {
+            tracing::info!(
+                sealed,
+                "added events stored before the Merkle log to the log"
+            );
+        }
         Ok(store)
     }
 

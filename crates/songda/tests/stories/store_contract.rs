@@ -51,6 +51,7 @@ contract! {
     concurrent_appends_number_the_log_without_gaps_and_keep_each_writers_order,
     the_first_deployment_fact_wins_even_when_processes_race,
     unknown_ids_are_not_found_never_another_error,
+    every_event_is_a_leaf_of_the_log_whose_roots_and_proofs_verify,
 }
 
 // --- Fixtures ----------------------------------------------------------------------------
@@ -338,7 +339,7 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
         migrate(&store).await.unwrap()
     })
     .await;
-    assert_eq!(applied.iter().sum::<usize>(), 2, "{applied:?}");
+    assert_eq!(applied.iter().sum::<usize>(), 3, "{applied:?}");
     let (first, second) = (db.open().await, db.open().await);
     assert_eq!(migrate(&first).await.unwrap(), 0);
     assert_eq!(migrate(&second).await.unwrap(), 0);
@@ -350,7 +351,10 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
     let sql = "SELECT version, name FROM schema_migrations ORDER BY version";
     let rows: Vec<(i64, String)> = sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap();
     let versions: Vec<_> = rows.iter().map(|(v, n)| (*v, n.as_str())).collect();
-    assert_eq!(versions, [(1, "core_flow"), (2, "deployment")]);
+    assert_eq!(
+        versions,
+        [(1, "core_flow"), (2, "deployment"), (3, "merkle_log")]
+    );
 }
 
 async fn a_taken_login_phone_or_email_is_a_conflict_naming_it_even_when_sign_ups_race(db: Db) {
@@ -742,4 +746,85 @@ async fn unknown_ids_are_not_found_never_another_error(db: Db) {
         store.session("no such token", T0),
         store.rate_limited("never hit", 1, MINUTE, T0),
     );
+}
+
+async fn every_event_is_a_leaf_of_the_log_whose_roots_and_proofs_verify(db: Db) {
+    use songda_core::merkle::{self, MemoryTree};
+    let store = db.open().await;
+    race(&store, 8, |store, task| async move {
+        for n in 0..13 {
+            let mut e = event(EventType::ContentHandover);
+            e.note = Some(format!("{task}:{n}"));
+            store.append_event(&e).await.unwrap();
+        }
+    })
+    .await;
+    assert_eq!(store.log_size().await.unwrap(), 104);
+    // Each leaf is the hash of its event's canonical bytes, in log order.
+    let mut tree = MemoryTree::new();
+    let mut leaves = vec![];
+    for (i, (_, e)) in store.all_events().await.unwrap().iter().enumerate() {
+        let (body, leaf) = store.log_leaf(i as u64).await.unwrap();
+        assert_eq!(body.as_bytes(), e.canonical_bytes().unwrap());
+        assert_eq!(leaf, merkle::leaf_hash(body.as_bytes()));
+        tree.push(leaf);
+        leaves.push(leaf);
+    }
+    let check = |store: Store, tree: &MemoryTree, leaves: &[merkle::Hash]| {
+        let (tree, leaves) = (tree.clone(), leaves.to_vec());
+        async move {
+            for n in [1u64, 2, 3, 7, 8, 9, 63, 64, 65, 103, 104] {
+                let root = store.log_root(n).await.unwrap();
+                assert_eq!(root, merkle::root(&tree, n).unwrap(), "root of {n}");
+                for i in [0, n / 2, n - 1] {
+                    let proof = store.log_inclusion_proof(i, n).await.unwrap();
+                    merkle::verify_inclusion(&leaves[i as usize], i, n, &proof, &root).unwrap();
+                }
+                for old in [1, n / 3, n - 1].into_iter().filter(|&o| o >= 1) {
+                    let old_root = store.log_root(old).await.unwrap();
+                    let proof = store.log_consistency_proof(old, n).await.unwrap();
+                    merkle::verify_consistency(old, n, &old_root, &root, &proof).unwrap();
+                }
+            }
+        }
+    };
+    check(store.clone(), &tree, &leaves).await;
+    assert!(matches!(
+        store.log_root(105).await,
+        Err(StoreError::OutOfRange(_))
+    ));
+    assert!(matches!(
+        store.log_inclusion_proof(104, 104).await,
+        Err(StoreError::OutOfRange(_))
+    ));
+
+    // Events stored before the log existed are sealed at the next start, into the same
+    // tree: here the hashes are dropped and the bodies written in another member order.
+    let url = match &db.0 {
+        Location::SqliteFile(p) => format!("sqlite://{}", p.display()),
+        Location::Postgres(u) => u.clone(),
+    };
+    store.close().await;
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT seq, body FROM evidence")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    for (seq, body) in rows {
+        let event: Event = serde_json::from_str(&body).unwrap();
+        sqlx::query("UPDATE evidence SET body = $1, leaf_hash = NULL WHERE seq = $2")
+            .bind(serde_json::to_string(&event).unwrap())
+            .bind(seq)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    sqlx::query("DELETE FROM log_nodes")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let store = db.open().await;
+    assert_eq!(store.log_size().await.unwrap(), 104);
+    check(store, &tree, &leaves).await;
 }
