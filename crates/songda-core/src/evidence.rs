@@ -7,6 +7,7 @@
 //! byte encoding ([`canonical`]), the bytes hashed into the append-only log.
 
 pub mod canonical;
+pub mod head;
 
 use crate::consent::{Channel, ConsentBasis, Provenance};
 use crate::document::{DocType, Sha256Hex};

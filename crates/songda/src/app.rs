@@ -35,11 +35,12 @@ impl App {
         format!("http://{}", self.addr)
     }
 
-    /// Serves requests (and, with `worker`, delivers notifications) until the process is
+    /// Serves requests (and, with `worker`, delivers notifications and signs tree heads) until the process is
     /// told to stop.
     pub async fn run(self, worker: bool) -> anyhow::Result<()> {
         if worker {
             tokio::spawn(crate::jobs::outbox::run(self.state.clone()));
+            tokio::spawn(crate::log::run_sequencer(self.state.clone()));
         }
         let router = crate::http::router(self.state.clone());
         axum::serve(

@@ -125,6 +125,10 @@ pub struct ServeArgs {
     /// the same file. Default: secret.key in the data dir, created at first start.
     #[arg(long, env = "SONGDA_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+    /// The Ed25519 key that signs the evidence log's tree heads (PKCS#8). Default:
+    /// log-signing.key in the data dir, created at first start.
+    #[arg(long, env = "SONGDA_LOG_KEY_FILE")]
+    pub log_key_file: Option<PathBuf>,
     /// How long a worker may hold a claimed notification before another may take it.
     /// Longer than the slowest send; a process killed mid-send delays its messages by
     /// this much on PostgreSQL (on SQLite they are re-queued at restart).
@@ -187,6 +191,8 @@ pub struct Settings {
     pub blob_url: Option<String>,
     /// None: secret.key in the data dir.
     pub secret_key_file: Option<PathBuf>,
+    /// None: log-signing.key in the data dir.
+    pub log_key_file: Option<PathBuf>,
     pub outbox_lease: time::Duration,
     pub listen: SocketAddr,
     pub public_url: Option<String>,
@@ -222,6 +228,7 @@ impl Settings {
             database_url: a.data.database_url.clone().filter(|s| !s.is_empty()),
             blob_url: a.blob_url.clone().filter(|s| !s.is_empty()),
             secret_key_file: a.secret_key_file.clone(),
+            log_key_file: a.log_key_file.clone(),
             outbox_lease: time::Duration::seconds(a.outbox_lease_secs.max(1).into()),
             listen: a.listen,
             public_url: a.public_url.clone(),
@@ -246,12 +253,19 @@ impl Settings {
             .unwrap_or_else(|| self.data_dir.join("secret.key"))
     }
 
+    pub fn log_key_file(&self) -> PathBuf {
+        self.log_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("log-signing.key"))
+    }
+
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             sms_file: data_dir.join("sms.jsonl"),
             database_url: None,
             blob_url: None,
             secret_key_file: None,
+            log_key_file: None,
             outbox_lease: time::Duration::seconds(120),
             data_dir,
             listen: "127.0.0.1:0".parse().expect("valid address"),

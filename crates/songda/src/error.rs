@@ -119,6 +119,7 @@ impl From<StoreError> for AppError {
                 "the database is not reachable right now; nothing was changed, try again shortly",
                 anyhow::Error::new(e),
             ),
+            StoreError::OutOfRange(what) => AppError::new(Kind::BadRequest, "out_of_range", what),
             other => AppError::internal(other),
         }
     }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod log;
 pub mod messages;
 pub mod notify;
 pub mod pdf;

@@ -19,6 +19,7 @@ pub struct Inner {
     pub store: Store,
     pub blobs: BlobStore,
     pub secrets: Secrets,
+    pub log_signer: crate::log::LogSigner,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub transports: Transports,
@@ -59,6 +60,8 @@ impl AppState {
                 settings.secret_key_file().display()
             );
         }
+        let log_signer = crate::log::LogSigner::load_or_create(&settings.log_key_file())?;
+        crate::log::publish_key(&store, &log_signer, clock.now()).await?;
         let email = match &settings.smtp_url {
             Some(url) => EmailTransport::smtp(url, &settings.mail_from)?,
             None => EmailTransport::files(dir.join("mail"), &settings.mail_from)?,
@@ -71,6 +74,7 @@ impl AppState {
             store,
             blobs,
             secrets,
+            log_signer,
             settings,
             clock,
             transports,

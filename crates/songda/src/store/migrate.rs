@@ -28,6 +28,11 @@ const SQLITE: &[Migration] = &[
         "merkle_log",
         include_str!("../../migrations/sqlite/0003_merkle_log.sql"),
     ),
+    (
+        4,
+        "tree_heads",
+        include_str!("../../migrations/sqlite/0004_tree_heads.sql"),
+    ),
 ];
 const POSTGRES: &[Migration] = &[
     (
@@ -44,6 +49,11 @@ const POSTGRES: &[Migration] = &[
         3,
         "merkle_log",
         include_str!("../../migrations/postgres/0003_merkle_log.sql"),
+    ),
+    (
+        4,
+        "tree_heads",
+        include_str!("../../migrations/postgres/0004_tree_heads.sql"),
     ),
 ];
 

@@ -22,6 +22,7 @@ mod services;
 
 pub use accounts::*;
 pub use cases::*;
+pub use evidence::LogKey;
 pub use migrate::apply as migrate;
 pub use outbox::*;
 pub use services::*;

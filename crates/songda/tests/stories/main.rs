@@ -7,6 +7,7 @@ mod cli;
 mod email;
 mod helpers;
 mod journey;
+mod log;
 mod openapi;
 mod pages;
 mod process;

@@ -2,6 +2,7 @@
 
 mod auth;
 mod cases;
+mod log;
 pub mod me;
 mod services;
 
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .merge(cases::router())
         .merge(services::router())
         .merge(me::router())
+        .merge(log::router())
         .route("/openapi.json", get(get_openapi))
         .fallback(|| async { crate::error::AppError::not_found() })
 }
