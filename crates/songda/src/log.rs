@@ -135,11 +135,11 @@ pub async fn run_sequencer(state: AppState) {
 
 /// Publishes the signer's public key (once per key).
 pub async fn publish_key(
-    state_store: &crate::store::Store,
+    store: &crate::store::Store,
     signer: &LogSigner,
     now: time::OffsetDateTime,
 ) -> Result<(), StoreError> {
-    state_store
+    store
         .add_log_key(&LogKey {
             key_id: signer.key_id().to_string(),
             algorithm: ALGORITHM.to_string(),
