@@ -1,8 +1,8 @@
-//! The commands behind `main.rs`: serve, demo, user add, migrate.
+//! The commands behind `main.rs`: serve, demo, user add, migrate, verify.
 
 use crate::actions::staff::{self, NewStaff};
 use crate::app::App;
-use crate::config::{DataArgs, ServeArgs, SetRegimeArgs, Settings, UserAddArgs};
+use crate::config::{DataArgs, ServeArgs, SetRegimeArgs, Settings, UserAddArgs, VerifyArgs};
 use crate::store::{Location, Store};
 use anyhow::Context;
 use songda_core::SystemClock;
@@ -147,4 +147,52 @@ async fn open_store(args: &DataArgs) -> anyhow::Result<Store> {
     Store::open(&location)
         .await
         .with_context(|| format!("opening the {}", location.describe()))
+}
+
+/// `songda verify`: offline, no database, no server. Exit 0 valid, 1 invalid, 2 unusable.
+pub fn verify(args: &VerifyArgs) -> std::process::ExitCode {
+    use crate::verify::{GivenDocument, parse_public_keys, verify};
+    use std::process::ExitCode;
+    let unusable = |message: String| {
+        eprintln!("songda verify: {message}");
+        ExitCode::from(2)
+    };
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let certificate = match read(&args.certificate) {
+        Ok(bytes) => bytes,
+        Err(e) => return unusable(e),
+    };
+    let mut documents = Vec::new();
+    for path in &args.documents {
+        match read(path) {
+            Ok(bytes) => documents.push(GivenDocument::new(path.display().to_string(), &bytes)),
+            Err(e) => return unusable(e),
+        }
+    }
+    let keys = match args.public_key.as_deref().map(read).transpose() {
+        Ok(bytes) => match bytes.as_deref().map(parse_public_keys).transpose() {
+            Ok(keys) => keys,
+            Err(e) => return unusable(e),
+        },
+        Err(e) => return unusable(e),
+    };
+    let report = match verify(&certificate, &documents, keys.as_deref()) {
+        Ok(report) => report,
+        Err(e) => return unusable(e.0),
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.to_text());
+    }
+    if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

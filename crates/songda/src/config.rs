@@ -35,6 +35,26 @@ pub enum Command {
         #[command(subcommand)]
         command: CourtCommand,
     },
+    /// Check a service certificate offline: the signed tree head, each event's inclusion,
+    /// every claim against the events, and that each given file is a served document.
+    /// Exit 0 valid, 1 invalid (the reasons printed), 2 unusable input.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The certificate JSON (GET /services/{id}/certificate).
+    pub certificate: PathBuf,
+    /// A file to check against the served documents; repeat for several.
+    #[arg(long = "document", value_name = "FILE")]
+    pub documents: Vec<PathBuf>,
+    /// The log's public key(s): the JSON of GET /log/public-key, a PEM public key or hex.
+    /// Without it the key inside the certificate is used, and the report says so.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]

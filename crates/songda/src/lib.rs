@@ -17,3 +17,4 @@ pub mod pdf;
 pub mod secrets;
 pub mod state;
 pub mod store;
+pub mod verify;

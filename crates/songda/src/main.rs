@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Verify(args) => return songda::cli::verify(&args),
         Command::Serve(args) => songda::cli::serve(args).await,
         Command::Demo(args) => songda::cli::demo(args).await,
         Command::User {

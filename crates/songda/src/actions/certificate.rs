@@ -1,22 +1,56 @@
-//! The service certificate (电子送达凭证) as JSON: every field of DOMAIN.md section 6 that
-//! exists by now, and the service's evidence events in log order. `proof` is reserved for
-//! the signed tree head and inclusion proofs of the evidence log, so that adding them does
-//! not change any other field.
+//! The service certificate (电子送达凭证) as JSON, self-contained for `songda verify`: the
+//! readable fields of DOMAIN.md section 6, the service's evidence events, and the proof
+//! (each event's canonical bytes, its inclusion proof to a signed tree head, the head and
+//! the public key). The readable fields are what the events say; the verifier
+//! (`crate::verify`) checks each against them.
 
+use crate::error::{AppError, AppResult};
+use crate::log::current_head;
 use crate::state::AppState;
-use crate::store::ServiceDetail;
+use crate::store::{ServiceDetail, StoreError};
+use crate::verify::{CERTIFICATE_VERSION, LogFormat, Proof, ProofEntry, PublicKey};
+use rand::RngExt;
 use serde_json::{Value, json};
 use songda_core::policy::Regime;
 use songda_core::timefmt::rfc3339;
 
-/// Version of the certificate's JSON shape.
-pub const CERTIFICATE_VERSION: u32 = 1;
-
-pub async fn build(state: &AppState, d: &ServiceDetail) -> anyhow::Result<Value> {
-    let events = state.store.service_events(d.service.id).await?;
-    let notifications = state.store.service_notifications(d.service.id).await?;
-    let regime = Regime::by_id(&d.service.regime);
+pub async fn build(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
     let s = &d.service;
+    let entries = state
+        .store
+        .certificate_entries(s.id, d.case.id, d.party.id)
+        .await?;
+    let head = current_head(state).await?;
+    let mut proof_entries = Vec::with_capacity(entries.len());
+    for e in &entries {
+        proof_entries.push(ProofEntry {
+            index: e.index,
+            leaf_hash: songda_core::merkle::leaf_hash(e.body.as_bytes()),
+            inclusion: state.store.log_inclusion_proof(e.index, head.size).await?,
+            event: e.body.clone(),
+        });
+    }
+    let key = state
+        .store
+        .log_keys()
+        .await?
+        .into_iter()
+        .find(|k| k.key_id == head.key_id)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("key {} not published", head.key_id)))?;
+    let proof = Proof {
+        log: LogFormat::current(),
+        head,
+        public_key: PublicKey {
+            algorithm: key.algorithm,
+            key_id: key.key_id,
+            public_key: key.public_key,
+        },
+        entries: proof_entries,
+    };
+    let code = verification_code(state, d).await?;
+    let events: Vec<_> = entries.iter().map(|e| &e.event).collect();
+    let notifications = state.store.service_notifications(s.id).await?;
+    let regime = Regime::by_id(&s.regime);
     let rule = s.service_rule.map(|r| {
         json!({
             "id": r.as_str(),
@@ -28,6 +62,8 @@ pub async fn build(state: &AppState, d: &ServiceDetail) -> anyhow::Result<Value>
         "certificate_version": CERTIFICATE_VERSION,
         "service_id": s.id,
         "issued_at": rfc3339(state.now()),
+        "verification_code": code,
+        "verify_url": format!("{}/verify?code={code}", state.public_url()),
         "court": { "name": d.case.court_name },
         "case": { "id": d.case.id, "case_number": d.case.case_number, "title": d.case.title },
         "documents": d.documents.iter().map(|doc| json!({
@@ -74,6 +110,76 @@ pub async fn build(state: &AppState, d: &ServiceDetail) -> anyhow::Result<Value>
             "reference": n.gateway_ref,
         })).collect::<Vec<_>>(),
         "events": events,
-        "proof": Value::Null,
+        "proof": proof,
     }))
+}
+
+/// Crockford's base32 alphabet: no I, L, O or U, so a code read aloud or off paper is
+/// not mistaken.
+const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The service's verification code, `XXXX-XXXX-XXXX` (60 random bits), given at its first
+/// certificate and kept.
+async fn verification_code(state: &AppState, d: &ServiceDetail) -> AppResult<String> {
+    if let Some(code) = &d.service.verification_code {
+        return Ok(code.clone());
+    }
+    loop {
+        match state
+            .store
+            .verification_code(d.service.id, &new_code())
+            .await
+        {
+            Err(StoreError::Conflict(_)) => continue,
+            other => return Ok(other?),
+        }
+    }
+}
+
+fn new_code() -> String {
+    let mut rng = rand::rng();
+    let raw: String = (0..12)
+        .map(|_| CODE_ALPHABET[rng.random_range(0..32)] as char)
+        .collect();
+    format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..])
+}
+
+/// A typed verification code in its stored form: case and dashes do not matter, and the
+/// letters a reader may confuse with digits are read as those digits.
+pub fn normalize_code(input: &str) -> Option<String> {
+    let raw: String = input
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '\u{2010}'..='\u{2015}'))
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect();
+    (raw.len() == 12 && raw.bytes().all(|b| CODE_ALPHABET.contains(&b)))
+        .then(|| format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_code;
+
+    #[test]
+    fn a_typed_code_is_read_leniently_and_strictly_checked() {
+        assert_eq!(
+            normalize_code("7kq2-m9xd-4hrt").as_deref(),
+            Some("7KQ2-M9XD-4HRT")
+        );
+        assert_eq!(
+            normalize_code(" 7KQ2 M9XD 4HRT ").as_deref(),
+            Some("7KQ2-M9XD-4HRT")
+        );
+        assert_eq!(
+            normalize_code("OIL2M9XD4HRT").as_deref(),
+            Some("0112-M9XD-4HRT")
+        );
+        assert_eq!(normalize_code("7KQ2-M9XD-4HR"), None);
+        assert_eq!(normalize_code("7KQ2-M9XD-4HRU"), None);
+        assert_eq!(normalize_code(""), None);
+    }
 }

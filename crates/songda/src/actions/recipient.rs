@@ -11,7 +11,7 @@ use songda_core::consent::{Channel, ConsentBasis, NOTICE_VERSION, Provenance};
 use songda_core::evidence::{Event, EventType};
 use songda_core::ids::{CaseId, DocumentId, ServiceId};
 use songda_core::party::EmailAddress;
-use songda_core::service::{RefusalReason, TransitionError};
+use songda_core::service::{RefusalReason, ServiceState, TransitionError};
 use songda_core::timefmt::rfc3339;
 use time::Duration;
 
@@ -320,7 +320,8 @@ pub async fn sign(
     let now = state.now();
     let mut machine = d.service.state();
     machine.sign(now).map_err(transition_error)?;
-    let e = outcome_event(&d, who, EventType::ConsignmentAcceptance, now, None, None);
+    let mut e = outcome_event(&d, who, EventType::ConsignmentAcceptance, now, None, None);
+    e.rule = rule_fixed_now(&machine, now);
     state
         .store
         .record_outcome(id, &machine, None, &e, &[])
@@ -359,7 +360,7 @@ pub async fn refuse(
     let now = state.now();
     let mut machine = d.service.state();
     machine.refuse(now).map_err(transition_error)?;
-    let e = outcome_event(
+    let mut e = outcome_event(
         &d,
         who,
         EventType::ConsignmentRejection,
@@ -367,11 +368,21 @@ pub async fn refuse(
         Some(reason),
         note,
     );
+    e.rule = rule_fixed_now(&machine, now);
     state
         .store
         .record_outcome(id, &machine, Some((reason, note)), &e, &[])
         .await?;
     Ok(state.store.service(id).await?)
+}
+
+/// The rule, when this step is the one that fixed the legal time of service (a
+/// court-obtained address is served by the recipient's own act).
+fn rule_fixed_now(machine: &ServiceState, now: time::OffsetDateTime) -> Option<String> {
+    machine
+        .legal_time()
+        .filter(|l| l.at == now)
+        .map(|l| l.rule.as_str().to_string())
 }
 
 fn outcome_event(

@@ -33,6 +33,11 @@ const SQLITE: &[Migration] = &[
         "tree_heads",
         include_str!("../../migrations/sqlite/0004_tree_heads.sql"),
     ),
+    (
+        5,
+        "certificates",
+        include_str!("../../migrations/sqlite/0005_certificates.sql"),
+    ),
 ];
 const POSTGRES: &[Migration] = &[
     (
@@ -54,6 +59,11 @@ const POSTGRES: &[Migration] = &[
         4,
         "tree_heads",
         include_str!("../../migrations/postgres/0004_tree_heads.sql"),
+    ),
+    (
+        5,
+        "certificates",
+        include_str!("../../migrations/postgres/0005_certificates.sql"),
     ),
 ];
 

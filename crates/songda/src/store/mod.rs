@@ -15,6 +15,7 @@
 
 mod accounts;
 mod cases;
+mod certificates;
 mod evidence;
 mod migrate;
 mod outbox;
@@ -22,6 +23,7 @@ mod services;
 
 pub use accounts::*;
 pub use cases::*;
+pub use certificates::LogEntry;
 pub use evidence::LogKey;
 pub use migrate::apply as migrate;
 pub use outbox::*;

@@ -34,6 +34,8 @@ pub struct ServiceRecord {
     pub refusal_reason: Option<RefusalReason>,
     pub refusal_note: Option<String>,
     pub created_at: OffsetDateTime,
+    /// The code printed on its certificate, once one was issued.
+    pub verification_code: Option<String>,
 }
 
 impl ServiceRecord {
@@ -124,12 +126,13 @@ struct Row {
     refusal_reason: Option<String>,
     refusal_note: Option<String>,
     created_at: String,
+    verification_code: Option<String>,
 }
 
 const COLUMNS: &str =
     "s.id, s.case_id, s.party_id, s.stage, s.regime, s.provenance, s.consent_basis,
     s.consent_version, s.deposited_at, s.served_at, s.service_rule, s.first_viewed_at, s.signed_at,
-    s.refused_at, s.refusal_reason, s.refusal_note, s.created_at";
+    s.refused_at, s.refusal_reason, s.refusal_note, s.created_at, s.verification_code";
 
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {v:?}"))
@@ -165,6 +168,7 @@ impl Row {
                 .transpose()?,
             refusal_note: self.refusal_note,
             created_at: parse_time(&self.created_at)?,
+            verification_code: self.verification_code,
         })
     }
 }

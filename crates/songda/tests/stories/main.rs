@@ -3,6 +3,7 @@
 
 mod backends;
 mod browser;
+mod certificate;
 mod cli;
 mod email;
 mod helpers;

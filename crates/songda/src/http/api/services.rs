@@ -2,7 +2,7 @@
 
 use super::cases::path_id;
 use crate::actions::{certificate, recipient};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::files;
 use crate::http::views::service_json;
@@ -109,8 +109,5 @@ async fn get_certificate(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let d = recipient::visible_service(&state, &auth.who, path_id(&id)?).await?;
-    let cert = certificate::build(&state, &d)
-        .await
-        .map_err(AppError::internal)?;
-    Ok(Json(cert))
+    Ok(Json(certificate::build(&state, &d).await?))
 }

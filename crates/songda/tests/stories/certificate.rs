@@ -1,0 +1,297 @@
+//! The service certificate as evidence: downloaded from a running server, it verifies with
+//! `songda verify` after the server is gone, given only the log's public key; and every
+//! change to it, to its events or to the document is caught, with the reason printed.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A signed service's certificate, the log's public keys and the served PDF, saved in a
+/// folder after the server that issued them stopped.
+struct Downloaded {
+    dir: tempfile::TempDir,
+    cert: Value,
+}
+
+impl Downloaded {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a variant of the certificate and returns its path.
+    fn variant(&self, name: &str, change: impl FnOnce(&mut Value)) -> PathBuf {
+        let mut cert = self.cert.clone();
+        change(&mut cert);
+        let path = self.path(name);
+        std::fs::write(&path, serde_json::to_vec_pretty(&cert).unwrap()).unwrap();
+        path
+    }
+}
+
+async fn download_a_signed_certificate() -> Downloaded {
+    let app = TestApp::spawn().await;
+    let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    let id = svc["id"].as_str().unwrap().to_string();
+    let party = app.party("李四", "13900000002").await;
+    party
+        .json_ok(
+            party
+                .post(
+                    "/me/cases",
+                    json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
+                )
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    let doc = party
+        .get(&format!("/services/{id}/documents/{}", s.doc_id))
+        .await;
+    assert_eq!(doc.status(), StatusCode::OK);
+    party
+        .json_ok(
+            party
+                .post(&format!("/services/{id}/sign"), json!({"confirm": true}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    app.drain().await;
+    let cert = party
+        .json_ok(
+            party.get(&format!("/services/{id}/certificate")).await,
+            StatusCode::OK,
+        )
+        .await;
+    let keys = app
+        .anon()
+        .json_ok(app.anon().get("/log/public-key").await, StatusCode::OK)
+        .await;
+    drop(app);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cert.json"),
+        serde_json::to_vec_pretty(&cert).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("keys.json"),
+        serde_json::to_vec(&keys).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("summons.pdf"), pdf("民事传票")).unwrap();
+    Downloaded { dir, cert }
+}
+
+fn verify(cert: &Path, extra: &[&Path]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_songda"));
+    cmd.arg("verify").arg(cert).args(extra);
+    cmd.output().expect("the songda binary runs")
+}
+
+fn said(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Runs verify and checks its exit code and that it names the reason.
+fn expect(o: Output, code: i32, says: &str) {
+    let text = said(&o);
+    assert_eq!(o.status.code(), Some(code), "{text}");
+    assert!(text.contains(says), "expected {says:?} in:\n{text}");
+}
+
+#[tokio::test]
+async fn a_downloaded_certificate_verifies_offline_with_the_public_key_and_the_document() {
+    let d = download_a_signed_certificate().await;
+    let cert = &d.cert;
+    assert_eq!(cert["certificate_version"], 2);
+    let code = cert["verification_code"].as_str().unwrap();
+    assert_eq!(code.len(), 14, "{code}");
+    assert!(cert["verify_url"].as_str().unwrap().ends_with(code));
+    // The proof covers the consent (the clerk's record of the filing address) and every
+    // event of the service, the sign-off included.
+    let types: Vec<&str> = cert["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types.first(), Some(&"AddressConfirmation"), "{types:?}");
+    for t in [
+        "SubmissionAcceptance",
+        "ContentConsignment",
+        "ContentAccessTracking",
+        "ConsignmentAcceptance",
+    ] {
+        assert!(types.contains(&t), "{t} missing from {types:?}");
+    }
+    assert_eq!(
+        cert["proof"]["entries"].as_array().unwrap().len(),
+        types.len()
+    );
+
+    let (json, keys, doc) = (
+        d.path("cert.json"),
+        d.path("keys.json"),
+        d.path("summons.pdf"),
+    );
+    let o = verify(
+        &json,
+        &[
+            Path::new("--public-key"),
+            &keys,
+            Path::new("--document"),
+            &doc,
+        ],
+    );
+    expect(o, 0, "VALID");
+    let o = verify(
+        &json,
+        &[
+            Path::new("--public-key"),
+            &keys,
+            Path::new("--document"),
+            &doc,
+        ],
+    );
+    let text = said(&o);
+    assert!(
+        text.contains("byte-identical to the served document «民事传票»"),
+        "{text}"
+    );
+    assert!(text.contains(CASE_NUMBER), "{text}");
+    assert!(!text.contains("warning"), "{text}");
+
+    // Without a key of its own the verifier uses the certificate's, and says so.
+    expect(
+        verify(&json, &[]),
+        0,
+        "warning the public key was taken from the certificate",
+    );
+
+    // The report as JSON, for machines.
+    let o = verify(&json, &[Path::new("--json")]);
+    assert_eq!(o.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["valid"], true);
+    assert_eq!(
+        report["proven"]["service_rule"],
+        "inbox_deposit_confirmed_address"
+    );
+    assert_eq!(report["proven"]["documents"][0]["title"], "民事传票");
+}
+
+#[tokio::test]
+async fn every_change_to_the_certificate_its_events_or_the_document_is_caught() {
+    let d = download_a_signed_certificate().await;
+    let keys = d.path("keys.json");
+    let with_key = |cert: &Path| verify(cert, &[Path::new("--public-key"), &keys]);
+
+    // A later service time in the readable part: the events say otherwise.
+    let p = d.variant("later.json", |c| {
+        c["served_at"] = json!("2027-01-01T00:00:00.000000Z")
+    });
+    expect(with_key(&p), 1, "legal time of service");
+    // Another rule.
+    let p = d.variant("rule.json", |c| {
+        c["service_rule"] = json!("recipient_sign_off")
+    });
+    expect(with_key(&p), 1, "service rule");
+    // Another document hash.
+    let p = d.variant("hash.json", |c| {
+        c["documents"][0]["sha256"] = json!("0".repeat(64))
+    });
+    expect(with_key(&p), 1, "SHA-256");
+    // Another recipient.
+    let p = d.variant("name.json", |c| c["recipient"]["name"] = json!("王五"));
+    expect(with_key(&p), 1, "recipient name");
+    // One byte of one proven event.
+    let p = d.variant("event.json", |c| {
+        let entry = &mut c["proof"]["entries"][2]["event"];
+        let text = entry.as_str().unwrap().replacen("\"v\":1", "\"v\":2", 1);
+        *entry = json!(text);
+    });
+    expect(with_key(&p), 1, "the event was changed");
+    // An event re-hashed to match, but then not in the signed tree.
+    let p = d.variant("rehashed.json", |c| {
+        let entry = &mut c["proof"]["entries"][2];
+        let text = entry["event"]
+            .as_str()
+            .unwrap()
+            .replacen("\"v\":1", "\"v\":2", 1);
+        entry["leaf_hash"] = json!(songda_core::merkle::leaf_hash(text.as_bytes()).to_string());
+        entry["event"] = json!(text);
+    });
+    expect(with_key(&p), 1, "not included in the signed tree head");
+    // A dropped event: the readable list no longer matches what is proven.
+    let p = d.variant("dropped.json", |c| {
+        c["proof"]["entries"].as_array_mut().unwrap().pop();
+    });
+    expect(with_key(&p), 1, "lists");
+    // A forged head.
+    let p = d.variant("head.json", |c| {
+        let size = c["proof"]["head"]["size"].as_u64().unwrap();
+        c["proof"]["head"]["size"] = json!(size + 1);
+    });
+    expect(with_key(&p), 1, "tree head signature");
+    // A head signed by a key of the forger's own, carried in the certificate: caught
+    // when the verifier is given the real key.
+    let p = d.variant("otherkey.json", |c| {
+        c["proof"]["head"]["key_id"] = json!("0123456789abcdef")
+    });
+    expect(with_key(&p), 1, "not among the given public keys");
+    // A file that is not the served document.
+    let other = d.path("other.pdf");
+    std::fs::write(&other, pdf("另一份文书")).unwrap();
+    expect(
+        verify(
+            &d.path("cert.json"),
+            &[
+                Path::new("--public-key"),
+                &keys,
+                Path::new("--document"),
+                &other,
+            ],
+        ),
+        1,
+        "is not a document of this service",
+    );
+}
+
+#[tokio::test]
+async fn input_that_is_not_a_certificate_is_unusable_not_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, b"%PDF-1.7 not json").unwrap();
+    expect(verify(&junk, &[]), 2, "not JSON");
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, br#"{"hello": "world"}"#).unwrap();
+    expect(verify(&other, &[]), 2, "not a Songda service certificate");
+    expect(
+        verify(&dir.path().join("missing.json"), &[]),
+        2,
+        "cannot read",
+    );
+    let newer = dir.path().join("newer.json");
+    std::fs::write(&newer, br#"{"certificate_version": 99}"#).unwrap();
+    expect(verify(&newer, &[]), 2, "newer than this verifier");
+    // A version 1 certificate is readable but proves nothing.
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, br#"{"certificate_version": 1, "proof": null}"#).unwrap();
+    expect(verify(&old, &[]), 1, "carries no proof");
+    let key = dir.path().join("key.txt");
+    std::fs::write(&key, b"not a key").unwrap();
+    expect(
+        verify(&old, &[Path::new("--public-key"), &key]),
+        2,
+        "neither JSON, PEM nor hex",
+    );
+}
