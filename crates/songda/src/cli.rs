@@ -1,8 +1,10 @@
-//! The commands behind `main.rs`: serve, demo, user add, migrate, verify.
+//! The commands behind `main.rs`: serve, demo, user add, migrate, verify, audit.
 
 use crate::actions::staff::{self, NewStaff};
 use crate::app::App;
-use crate::config::{DataArgs, ServeArgs, SetRegimeArgs, Settings, UserAddArgs, VerifyArgs};
+use crate::config::{
+    AuditArgs, DataArgs, ServeArgs, SetRegimeArgs, Settings, UserAddArgs, VerifyArgs,
+};
 use crate::store::{Location, Store};
 use anyhow::Context;
 use songda_core::SystemClock;
@@ -194,5 +196,46 @@ pub fn verify(args: &VerifyArgs) -> std::process::ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// `songda audit`: exit 0 clean, 1 with the problems and the first bad entry named (or
+/// when the database or documents cannot be read).
+pub async fn audit(args: AuditArgs) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let result = async {
+        let store = open_store(&args.data).await?;
+        let blobs = if args.skip_documents {
+            None
+        } else {
+            let blobs = crate::blob::BlobStore::open_for_reading(
+                &args.data.data_dir,
+                args.blob_url.as_deref().filter(|u| !u.is_empty()),
+            )?;
+            blobs.check().await?;
+            Some(blobs)
+        };
+        println!(
+            "audit of the evidence log in the {}",
+            args.data.database()?.describe()
+        );
+        let report = crate::audit::run(&store, blobs.as_ref()).await;
+        store.close().await;
+        anyhow::Ok(report?)
+    }
+    .await;
+    match result {
+        Ok(report) => {
+            print!("{}", report.to_text());
+            if report.clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("songda audit: {e:#}");
+            ExitCode::from(1)
+        }
     }
 }

@@ -39,6 +39,21 @@ pub enum Command {
     /// every claim against the events, and that each given file is a served document.
     /// Exit 0 valid, 1 invalid (the reasons printed), 2 unusable input.
     Verify(VerifyArgs),
+    /// Recompute the whole evidence log from the stored events and check every stored
+    /// node, tree head and document against it. Exit 0 clean, 1 with the first bad entry.
+    Audit(AuditArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Where the documents are (as for serve). Default: the folder blobs/ in the data dir.
+    #[arg(long, env = "SONGDA_BLOB_URL")]
+    pub blob_url: Option<String>,
+    /// Check the log only, not the documents' bytes.
+    #[arg(long)]
+    pub skip_documents: bool,
 }
 
 #[derive(Args, Debug)]

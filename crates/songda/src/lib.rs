@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod audit;
 pub mod blob;
 pub mod cli;
 pub mod config;

@@ -16,6 +16,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Verify(args) => return songda::cli::verify(&args),
+        Command::Audit(args) => return songda::cli::audit(args).await,
         Command::Serve(args) => songda::cli::serve(args).await,
         Command::Demo(args) => songda::cli::demo(args).await,
         Command::User {

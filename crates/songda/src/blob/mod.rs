@@ -49,13 +49,20 @@ impl BlobStore {
     /// or `None` for the folder `blobs/` in the data dir. Temporary upload files live in
     /// the data dir either way.
     pub fn open(data_dir: &Path, url: Option<&str>) -> anyhow::Result<Self> {
-        let root = data_dir.join("blobs");
-        let tmp = root.join("tmp");
-        std::fs::create_dir_all(&tmp)?;
+        let store = Self::open_for_reading(data_dir, url)?;
+        std::fs::create_dir_all(&store.tmp)?;
         // Leftovers of uploads interrupted by a crash.
-        for entry in std::fs::read_dir(&tmp)? {
+        for entry in std::fs::read_dir(&store.tmp)? {
             let _ = std::fs::remove_file(entry?.path());
         }
+        Ok(store)
+    }
+
+    /// Opens the backend without touching the temporary folder, for a process (such as
+    /// `songda audit`) that runs beside a server whose uploads are in progress.
+    pub fn open_for_reading(data_dir: &Path, url: Option<&str>) -> anyhow::Result<Self> {
+        let root = data_dir.join("blobs");
+        let tmp = root.join("tmp");
         let backend = match url {
             None => Backend::Local(LocalBlobs::open(root)?),
             Some(url) => Backend::S3(S3Blobs::from_url(url)?),

@@ -14,6 +14,7 @@
 //! `docs/design.md` says why this is one adapter with two dialects rather than two.
 
 mod accounts;
+mod audit;
 mod cases;
 mod certificates;
 mod evidence;
@@ -22,6 +23,7 @@ mod outbox;
 mod services;
 
 pub use accounts::*;
+pub use audit::AuditRow;
 pub use cases::*;
 pub use certificates::LogEntry;
 pub use evidence::LogKey;

@@ -1,6 +1,7 @@
 //! Stories against the real app: each test starts Songda on port 0 with a fresh data dir
 //! and drives it as a court system, a clerk or a party would.
 
+mod audit;
 mod backends;
 mod browser;
 mod certificate;
