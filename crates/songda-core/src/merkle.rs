@@ -648,5 +648,97 @@ impl NodeSource for MemoryTree {
     }
 }
 
+/// The right edge of a log being appended to: the roots of the perfect subtrees that make
+/// up its first `size` leaves, largest first (one per set bit of `size`). It is all an
+/// appender needs to compute every new node and the root without reading the rest of the
+/// tree, and all an auditor needs to recompute a log in one pass with O(log n) memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    /// (level, index, hash), largest subtree first.
+    nodes: Vec<(u32, u64, Hash)>,
+}
+
+/// A frontier whose hashes do not fit its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a log of {size} leaves has {expected} edge subtrees, not {given}")]
+pub struct FrontierError {
+    /// The log size.
+    pub size: u64,
+    /// Its number of edge subtrees.
+    pub expected: u32,
+    /// The number of hashes given.
+    pub given: usize,
+}
+
+impl Frontier {
+    /// The frontier of the empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The positions `(level, index)` of the edge subtrees of a log of `size` leaves,
+    /// largest first: the nodes to read to resume appending at `size`.
+    pub fn edge(size: u64) -> impl Iterator<Item = (u32, u64)> {
+        let mut start = 0u64;
+        (0..u64::BITS)
+            .rev()
+            .filter(move |level| size >> level & 1 == 1)
+            .map(move |level| {
+                let at = (level, start >> level);
+                start += 1 << level;
+                at
+            })
+    }
+
+    /// Resumes a log of `size` leaves from the hashes of its [`Frontier::edge`] nodes, in
+    /// the same order.
+    pub fn resume(size: u64, hashes: &[Hash]) -> Result<Self, FrontierError> {
+        if hashes.len() != size.count_ones() as usize {
+            return Err(FrontierError {
+                size,
+                expected: size.count_ones(),
+                given: hashes.len(),
+            });
+        }
+        let nodes = Self::edge(size)
+            .zip(hashes)
+            .map(|((level, index), hash)| (level, index, *hash))
+            .collect();
+        Ok(Self { size, nodes })
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf hash; `made(level, index, hash)` is called for the leaf (level 0) and
+    /// for each perfect subtree it completes, smallest first: the rows a stored log adds.
+    pub fn push(&mut self, leaf: Hash, mut made: impl FnMut(u32, u64, Hash)) {
+        let index = self.size;
+        self.size += 1;
+        made(0, index, leaf);
+        self.nodes.push((0, index, leaf));
+        while let [.., (l1, _, left), (l2, i2, right)] = self.nodes[..]
+            && l1 == l2
+        {
+            let node = (l1 + 1, i2 >> 1, node_hash(&left, &right));
+            self.nodes.truncate(self.nodes.len() - 2);
+            made(node.0, node.1, node.2);
+            self.nodes.push(node);
+        }
+    }
+
+    /// The RFC 6962 root of the leaves so far.
+    pub fn root(&self) -> Hash {
+        let mut iter = self.nodes.iter().rev();
+        let Some((_, _, last)) = iter.next() else {
+            return empty_root();
+        };
+        iter.fold(*last, |acc, (_, _, left)| node_hash(left, &acc))
+    }
+}
+
 #[cfg(test)]
 mod tests;

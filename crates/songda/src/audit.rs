@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use songda_core::document::Sha256Hex;
 use songda_core::evidence::head::TreeHead;
-use songda_core::merkle::{self, Hash};
+use songda_core::merkle::{self, Frontier, Hash};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -127,35 +127,6 @@ impl AuditReport {
     }
 }
 
-/// The perfect subtrees of the leaves so far, largest first, and every node made.
-#[derive(Default)]
-struct Frontier(Vec<(u32, u64, Hash)>);
-
-impl Frontier {
-    /// Adds leaf `index`; calls `made` for the leaf and each node it completes.
-    fn push(&mut self, index: u64, leaf: Hash, mut made: impl FnMut(u32, u64, Hash)) {
-        made(0, index, leaf);
-        self.0.push((0, index, leaf));
-        while let [.., (l1, _, left), (l2, i2, right)] = self.0[..]
-            && l1 == l2
-        {
-            let node = (l1 + 1, i2 >> 1, merkle::node_hash(&left, &right));
-            self.0.truncate(self.0.len() - 2);
-            made(node.0, node.1, node.2);
-            self.0.push(node);
-        }
-    }
-
-    /// The RFC 6962 root of the leaves so far.
-    fn root(&self) -> Hash {
-        let mut iter = self.0.iter().rev();
-        let Some((_, _, last)) = iter.next() else {
-            return merkle::empty_root();
-        };
-        iter.fold(*last, |acc, (_, _, left)| merkle::node_hash(left, &acc))
-    }
-}
-
 /// Runs the audit. `blobs` re-hashes the documents too; storage errors end it.
 pub async fn run(store: &Store, blobs: Option<&BlobStore>) -> Result<AuditReport, StoreError> {
     let started = Instant::now();
@@ -196,7 +167,7 @@ pub async fn run(store: &Store, blobs: Option<&BlobStore>) -> Result<AuditReport
                 ));
                 report.bad_entry(n, None);
             }
-            frontier.push(n, leaf, |level, idx, hash| {
+            frontier.push(leaf, |level, idx, hash| {
                 if level <= CHUNK_LOG2 {
                     made[level as usize].push((idx, hash));
                 } else {
@@ -207,9 +178,7 @@ pub async fn run(store: &Store, blobs: Option<&BlobStore>) -> Result<AuditReport
             while let Some(head) = heads.get(next_head)
                 && head.size <= n
             {
-                if head.size == n
-                    && check_head_root(head, &frontier, last_good_head, &mut report)
-                {
+                if head.size == n && check_head_root(head, &frontier, last_good_head, &mut report) {
                     last_good_head = n;
                 }
                 next_head += 1;
@@ -411,35 +380,4 @@ async fn check_documents(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use songda_core::merkle::MemoryTree;
-
-    #[test]
-    fn the_frontier_gives_the_trees_root_at_every_size_and_makes_every_stored_node() {
-        let mut tree = MemoryTree::default();
-        let mut frontier = Frontier::default();
-        let mut nodes = 0;
-        for i in 0..300u64 {
-            let leaf = merkle::leaf_hash(&i.to_be_bytes());
-            tree.push(leaf);
-            frontier.push(i, leaf, |level, idx, hash| {
-                assert_eq!(tree.node(level, idx), Some(hash), "node {level}/{idx}");
-                nodes += 1;
-            });
-            assert_eq!(
-                frontier.root(),
-                merkle::root(&tree, i + 1).unwrap(),
-                "size {}",
-                i + 1
-            );
-        }
-        // A log of n leaves stores n + n/2 + n/4 + ... perfect subtrees.
-        let expected: u64 = (0..9).map(|k| 300u64 >> k).sum();
-        assert_eq!(nodes, expected);
-        assert_eq!(Frontier::default().root(), merkle::empty_root());
-    }
 }

@@ -890,3 +890,35 @@ fn push_stores_the_same_subtrees_as_a_from_scratch_build() {
     assert!(MemoryTree::new().is_empty());
     assert!(!t.is_empty());
 }
+
+#[test]
+fn a_frontier_gives_the_root_at_every_size_makes_every_stored_node_and_resumes_from_its_edge() {
+    let mut rng = Prng(7);
+    let mut tree = MemoryTree::new();
+    let mut frontier = Frontier::new();
+    let mut made_total = 0u64;
+    for n in 1..=300u64 {
+        let leaf = leaf_hash(&rng.bytes());
+        tree.push(leaf);
+        frontier.push(leaf, |level, index, hash| {
+            assert_eq!(tree.node(level, index), Some(hash), "node {level}/{index}");
+            made_total += 1;
+        });
+        assert_eq!(frontier.size(), n);
+        assert_eq!(frontier.root(), root(&tree, n).unwrap(), "size {n}");
+        // Resuming from the stored edge nodes gives the same frontier.
+        let edge: Vec<Hash> = Frontier::edge(n)
+            .map(|(level, index)| tree.node(level, index).unwrap())
+            .collect();
+        assert_eq!(Frontier::resume(n, &edge).unwrap(), frontier);
+    }
+    // A log of n leaves stores n + n/2 + n/4 + ... perfect subtrees.
+    assert_eq!(made_total, (0..9).map(|k| 300u64 >> k).sum::<u64>());
+    assert_eq!(Frontier::new().root(), empty_root());
+    assert_eq!(Frontier::edge(0).count(), 0);
+    assert_eq!(
+        Frontier::edge(0b1011).collect::<Vec<_>>(),
+        [(3, 0), (1, 4), (0, 10)]
+    );
+    assert!(Frontier::resume(3, &[empty_root()]).is_err());
+}

@@ -6,7 +6,7 @@ use super::{Backend, Result, Store, StoreError, Tx};
 use songda_core::evidence::Event;
 use songda_core::evidence::head::TreeHead;
 use songda_core::ids::ServiceId;
-use songda_core::merkle::{self, Hash, NodeSource, TreeError};
+use songda_core::merkle::{self, Frontier, Hash, NodeSource, TreeError};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -14,34 +14,137 @@ use std::collections::HashMap;
 const SEQUENCER_LOCK: i64 = 0x536f_6e67_6461_0002;
 
 /// Appends an event as the next entry of the log, inside the caller's transaction.
+pub(crate) async fn append(tx: &mut Tx<'_>, backend: Backend, e: &Event) -> Result<()> {
+    append_all(tx, backend, std::slice::from_ref(e)).await
+}
+
+/// Rows per multi-row INSERT. Events are bound: SQLite looks each parameter up by a linear
+/// scan, so a statement of p parameters costs O(p²) and small statements win.
+const EVENT_ROWS: usize = 25;
+const NODE_ROWS: usize = 2000;
+
+/// Appends events as the next entries of the log, in order, inside the caller's
+/// transaction.
 ///
 /// The log has one total order, and an entry's number must never be taken by a
 /// transaction that commits after a later one (a reader would see a gap fill in). SQLite
 /// has one writer, so this holds by construction. On PostgreSQL the first append of a
 /// transaction takes a transaction-scoped advisory lock, held until commit: appenders take
 /// turns, and the next number is read after the previous appender committed.
-pub(crate) async fn append(tx: &mut Tx<'_>, backend: Backend, e: &Event) -> Result<()> {
-    let body = e
-        .canonical_bytes()
-        .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-    let body = String::from_utf8(body).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+///
+/// The new leaves and the perfect subtrees they complete are computed in memory from the
+/// log's right edge (at most 64 stored nodes, read in one query) and written with the
+/// events in multi-row statements: a batch costs a handful of statements, not several per
+/// event.
+pub(crate) async fn append_all(tx: &mut Tx<'_>, backend: Backend, events: &[Event]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
     take_sequencer(tx, backend).await?;
-    let leaf = merkle::leaf_hash(body.as_bytes());
-    let (seq,): (i64,) = sqlx::query_as(
-        "INSERT INTO evidence (seq, id, event_type, at, case_id, service_id, body, leaf_hash)
-         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM evidence), $1, $2, $3, $4, $5, $6, $7)
-         RETURNING seq",
-    )
-    .bind(e.id.to_string())
-    .bind(e.event_type.as_str())
-    .bind(&e.at)
-    .bind(e.case.as_ref().map(|c| c.id.to_string()))
-    .bind(e.service_id.map(|s| s.to_string()))
-    .bind(body)
-    .bind(leaf.to_string())
-    .fetch_one(&mut **tx)
-    .await?;
-    add_leaf(tx, seq - 1, leaf).await
+    let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM evidence")
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut frontier = right_edge(tx, last as u64).await?;
+    let mut rows = Vec::with_capacity(events.len());
+    let mut nodes = Vec::with_capacity(events.len() * 2);
+    for e in events {
+        let body = e
+            .canonical_bytes()
+            .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        let body = String::from_utf8(body).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        let leaf = merkle::leaf_hash(body.as_bytes());
+        let seq = frontier.size() as i64 + 1;
+        frontier.push(leaf, |level, idx, hash| nodes.push((level, idx, hash)));
+        rows.push((seq, e, body, leaf));
+    }
+    for chunk in rows.chunks(EVENT_ROWS) {
+        // seq and the leaf hash are ours (a number, hex digits) and written in; the rest
+        // is bound. Such a text is used once, so it is not kept as a prepared statement.
+        let mut sql = String::from(
+            "INSERT INTO evidence (seq, id, event_type, at, case_id, service_id, body, leaf_hash) VALUES ",
+        );
+        for (i, (seq, _, _, leaf)) in chunk.iter().enumerate() {
+            let p = i * 6;
+            sql.push_str(&format!(
+                "{}({seq}, ${}, ${}, ${}, ${}, ${}, ${}, '{leaf}')",
+                if i == 0 { "" } else { ", " },
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6
+            ));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for (_, e, body, _) in chunk {
+            q = q
+                .bind(e.id.to_string())
+                .bind(e.event_type.as_str())
+                .bind(&e.at)
+                .bind(e.case.as_ref().map(|c| c.id.to_string()))
+                .bind(e.service_id.map(|s| s.to_string()))
+                .bind(body);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    // Node rows are numbers and hex digits of our own making, written into the statement
+    // rather than bound: thousands of them cost one statement and no parameter lookups.
+    // Each such text is unique, so it is not kept as a prepared statement.
+    for chunk in nodes.chunks(NODE_ROWS) {
+        let mut sql = String::with_capacity(40 + chunk.len() * 90);
+        sql.push_str("INSERT INTO log_nodes (level, idx, hash) VALUES ");
+        for (i, (level, idx, hash)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("({level}, {idx}, '{hash}')"));
+        }
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .persistent(false)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The frontier of a log of `size` leaves, from its stored edge nodes (one query).
+async fn right_edge(tx: &mut Tx<'_>, size: u64) -> Result<Frontier> {
+    let edge: Vec<(u32, u64)> = Frontier::edge(size).collect();
+    if edge.is_empty() {
+        return Ok(Frontier::new());
+    }
+    let mut sql = String::from("SELECT level, idx, hash FROM log_nodes WHERE ");
+    for i in 0..edge.len() {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        sql.push_str(&format!(
+            "(level = ${} AND idx = ${})",
+            2 * i + 1,
+            2 * i + 2
+        ));
+    }
+    let mut q = sqlx::query_as::<_, (i64, i64, String)>(sqlx::AssertSqlSafe(sql));
+    for (level, idx) in &edge {
+        q = q.bind(*level as i64).bind(*idx as i64);
+    }
+    let found: HashMap<(i64, i64), String> = q
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|(l, i, h)| ((l, i), h))
+        .collect();
+    let mut hashes = Vec::with_capacity(edge.len());
+    for (level, idx) in &edge {
+        let hash = found.get(&(*level as i64, *idx as i64)).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "log node {level}/{idx} of the right edge is missing"
+            ))
+        })?;
+        hashes.push(parse_hash(hash)?);
+    }
+    Frontier::resume(size, &hashes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 async fn take_sequencer(tx: &mut Tx<'_>, backend: Backend) -> Result<()> {
@@ -55,7 +158,8 @@ async fn take_sequencer(tx: &mut Tx<'_>, backend: Backend) -> Result<()> {
 }
 
 /// Stores leaf `index` and the perfect subtrees it completes: while the node just made is
-/// a right child, its parent is complete too (see `songda_core::merkle`).
+/// a right child, its parent is complete too (see `songda_core::merkle`). Used when
+/// sealing events stored before the log, one at a time.
 async fn add_leaf(tx: &mut Tx<'_>, index: i64, leaf: Hash) -> Result<()> {
     put_node(tx, 0, index, &leaf).await?;
     let (mut level, mut idx, mut hash) = (0i64, index, leaf);
@@ -205,8 +309,13 @@ impl Store {
 
     /// Appends a standalone event (one not tied to another state change).
     pub async fn append_event(&self, e: &Event) -> Result<()> {
+        self.append_events(std::slice::from_ref(e)).await
+    }
+
+    /// Appends events in one transaction, in order: all of them or none.
+    pub async fn append_events(&self, events: &[Event]) -> Result<()> {
         let mut tx = self.begin().await?;
-        append(&mut tx, self.backend, e).await?;
+        append_all(&mut tx, self.backend, events).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -253,9 +253,7 @@ impl Store {
             .await?;
         }
         insert_decision(&mut tx, decision, Some(new.id)).await?;
-        for e in events {
-            evidence::append(&mut tx, self.backend, e).await?;
-        }
+        evidence::append_all(&mut tx, self.backend, events).await?;
         for n in notifications {
             enqueue(&mut tx, n).await?;
         }
