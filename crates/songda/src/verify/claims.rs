@@ -10,6 +10,13 @@ use songda_core::service::{ServiceRule, ServiceState};
 use songda_core::timefmt::parse_rfc3339;
 use std::fmt::Display;
 
+/// Events outside the service that a certificate may carry: the recipient's consent.
+const CONSENT_EVENTS: [EventType; 3] = [
+    EventType::CaseBinding,
+    EventType::AddressConfirmation,
+    EventType::ConsentWithdrawal,
+];
+
 /// Compares claims and fills in what the events prove.
 pub(super) fn check(cert: &Value, events: &[(u64, Event)], checks: &mut Checks) -> Proven {
     let mut c = Claims {
@@ -50,6 +57,7 @@ pub(super) fn check(cert: &Value, events: &[(u64, Event)], checks: &mut Checks) 
 
     // Case, court, recipient, documents, address: fixed at deposit.
     if let Some(case) = &deposit.case {
+        c.same("case", text(cert, &["case", "id"]), case.id);
         c.same(
             "case number",
             text(cert, &["case", "case_number"]),
@@ -79,10 +87,42 @@ pub(super) fn check(cert: &Value, events: &[(u64, Event)], checks: &mut Checks) 
         );
         proven.recipient = r.name.clone();
         proven.recipient_role = r.role.as_str().to_string();
+        let deposit_index = service
+            .iter()
+            .find(|(_, e)| e.event_type == EventType::ContentConsignment)
+            .map_or(0, |(i, _)| *i);
         for (index, e) in events.iter().filter(|(_, e)| e.service_id.is_none()) {
             if e.recipient.as_ref().map(|x| x.party_id) != Some(r.party_id) {
                 c.fail(format!(
                     "log entry {index} ({}) is not about this recipient",
+                    e.event_type.as_str()
+                ));
+            } else if !CONSENT_EVENTS.contains(&e.event_type) || *index > deposit_index {
+                c.fail(format!(
+                    "log entry {index} ({}) is not a consent event of this recipient before the deposit",
+                    e.event_type.as_str()
+                ));
+            }
+        }
+        for (index, e) in &service {
+            let other_case = e
+                .case
+                .as_ref()
+                .zip(deposit.case.as_ref())
+                .is_some_and(|(a, b)| a.id != b.id);
+            let other_recipient = e
+                .recipient
+                .as_ref()
+                .is_some_and(|x| x.party_id != r.party_id);
+            let other_document = e.documents.iter().any(|d| {
+                !deposit
+                    .documents
+                    .iter()
+                    .any(|x| x.id == d.id && x.sha256 == d.sha256)
+            });
+            if other_case || other_recipient || other_document {
+                c.fail(format!(
+                    "log entry {index} ({}) names another case, recipient or document than the deposit",
                     e.event_type.as_str()
                 ));
             }
@@ -215,8 +255,13 @@ impl Claims<'_> {
                 deposit.documents.len()
             ));
         }
+        let mut seen = std::collections::HashSet::new();
         for doc in &listed {
             let id = text(doc, &["id"]).unwrap_or_default();
+            if !seen.insert(id.clone()) {
+                self.fail(format!("document {id} is listed twice"));
+                continue;
+            }
             match deposit.documents.iter().find(|d| d.id.to_string() == id) {
                 Some(d) => {
                     let what = format!("document {id}");
@@ -259,25 +304,58 @@ impl Claims<'_> {
                 self.fail(format!("log entry {index} has no valid time"));
                 continue;
             };
+            let acts = matches!(
+                e.event_type,
+                EventType::ContentAccessTracking
+                    | EventType::ContentHandover
+                    | EventType::ConsignmentAcceptance
+                    | EventType::ConsignmentRejection
+            );
+            if acts && at < deposited_at {
+                self.fail(format!(
+                    "log entry {index} ({}) is dated before the deposit",
+                    e.event_type.as_str()
+                ));
+                continue;
+            }
             let step = match e.event_type {
                 EventType::ContentAccessTracking | EventType::ContentHandover => {
                     machine.view(at);
                     Ok(())
                 }
-                EventType::ConsignmentAcceptance => {
-                    signed = Some(*e);
-                    machine.sign(at)
-                }
-                EventType::ConsignmentRejection => {
-                    refused = Some(*e);
-                    machine.refuse(at)
-                }
+                EventType::ConsignmentAcceptance => machine.sign(at).map(|()| signed = Some(*e)),
+                EventType::ConsignmentRejection => machine.refuse(at).map(|()| refused = Some(*e)),
                 _ => Ok(()),
             };
             if let Err(err) = step {
                 self.fail(format!("log entry {index}: {err}, yet recorded"));
             }
         }
+        self.same_time(
+            "deposited at",
+            text(cert, &["deposited_at"]),
+            Some(&deposit.at),
+        );
+        self.same_time(
+            "first viewed at",
+            text(cert, &["signature", "first_viewed_at"]),
+            machine
+                .first_viewed_at
+                .map(songda_core::timefmt::rfc3339)
+                .as_deref(),
+        );
+        let stage = serde_json::to_value(machine.stage).unwrap_or_default();
+        let status = serde_json::to_value(machine.stage.status()).unwrap_or_default();
+        self.same(
+            "stage",
+            text(cert, &["stage"]),
+            stage.as_str().unwrap_or_default(),
+        );
+        self.same(
+            "status",
+            text(cert, &["status"]),
+            status.as_str().unwrap_or_default(),
+        );
         let legal = machine.legal_time();
         let served_at = legal.map(|l| songda_core::timefmt::rfc3339(l.at));
         self.same_time(
@@ -316,6 +394,11 @@ impl Claims<'_> {
             "refusal reason",
             text(cert, &["signature", "refusal_reason"]),
             opt(refused.and_then(|e| e.reason_code.as_deref())),
+        );
+        self.same(
+            "refusal note",
+            text(cert, &["signature", "refusal_note"]),
+            opt(refused.and_then(|e| e.note.as_deref())),
         );
         proven.served_at = served_at;
         proven.service_rule = legal.map(|l| l.rule.as_str().to_string());

@@ -246,7 +246,17 @@ fn check_head(proof: &Proof, pinned: Option<&[PublicKey]>, checks: &mut Checks) 
                 return false;
             }
         },
-        None => proof.public_key.clone(),
+        None => {
+            let carried = &proof.public_key;
+            if carried.key_id != head.key_id || carried.algorithm != head.algorithm {
+                checks.fail(format!(
+                    "the certificate's public key is labelled {} ({}), but the head was signed by {} ({})",
+                    carried.key_id, carried.algorithm, head.key_id, head.algorithm
+                ));
+                return false;
+            }
+            carried.clone()
+        }
     };
     match verify_head(head, &key.public_key) {
         Ok(()) => {
@@ -278,6 +288,10 @@ fn check_entries(proof: &Proof, checks: &mut Checks) -> Option<Vec<(u64, Event)>
     };
     if proof.entries.is_empty() {
         checks.fail("the proof has no entries");
+        return None;
+    }
+    if proof.entries.windows(2).any(|w| w[0].index >= w[1].index) {
+        checks.fail("the proof's entries are not in log order, or one is repeated");
         return None;
     }
     let mut events = Vec::with_capacity(proof.entries.len());
@@ -388,3 +402,6 @@ impl Report {
         out
     }
 }
+
+#[cfg(test)]
+mod tests;
