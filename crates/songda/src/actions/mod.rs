@@ -8,6 +8,7 @@ pub mod certificate;
 pub mod recipient;
 pub mod serve;
 pub mod staff;
+pub mod verification;
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

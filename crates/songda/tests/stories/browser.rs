@@ -176,7 +176,7 @@ async fn the_whole_journey_in_a_real_browser() -> Result<()> {
     type_into(&party, "#email", "lisi@example.com").await?;
     type_into(&party, "#password", "secret-pass").await?;
     click(&party, "#register-submit").await?;
-    wait_url(&party, "/verify").await?;
+    wait_url(&party, "/verify-phone").await?;
 
     let verification = six_digits(&app.last_sms(PHONE).await);
     type_into(&party, "#code", &verification).await?;

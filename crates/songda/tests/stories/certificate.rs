@@ -295,3 +295,120 @@ async fn input_that_is_not_a_certificate_is_unusable_not_invalid() {
         "neither JSON, PEM nor hex",
     );
 }
+
+/// The public page, with no session: a plain HTTP client.
+async fn verify_page(app_url: &str, form: reqwest::multipart::Form) -> (StatusCode, String) {
+    let r = reqwest::Client::new()
+        .post(format!("{app_url}/verify"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+fn file(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes).file_name(name.to_string())
+}
+
+#[tokio::test]
+async fn anyone_checks_a_certificate_by_its_code_or_its_file_and_a_document_on_the_verify_page() {
+    let app = TestApp::spawn().await;
+    let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    let id = svc["id"].as_str().unwrap();
+    let cert = s
+        .clerk
+        .json_ok(
+            s.clerk.get(&format!("/services/{id}/certificate")).await,
+            StatusCode::OK,
+        )
+        .await;
+    let code = cert["verification_code"].as_str().unwrap().to_string();
+    let sha = cert["documents"][0]["sha256"].as_str().unwrap();
+
+    // The QR code's link: the result at once, the recipient's name masked.
+    let r = reqwest::get(cert["verify_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    for says in [
+        "凭证有效",
+        CASE_NUMBER,
+        "北京市朝阳区人民法院",
+        "李*",
+        sha,
+        "确认地址",
+    ] {
+        assert!(html.contains(says), "{says} missing from the page");
+    }
+    assert!(!html.contains("李四"), "the name must be masked");
+
+    // The code typed in lower case with spaces, and the served document: it matches.
+    let form = reqwest::multipart::Form::new()
+        .text("code", code.to_lowercase().replace('-', " "))
+        .part("document", file("传票.pdf", pdf("民事传票")));
+    let (status, html) = verify_page(&app.url, form).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("凭证有效") && html.contains("与上传的文件一致：传票.pdf"));
+    // Another document: the page says the check failed, and why.
+    let form = reqwest::multipart::Form::new()
+        .text("code", code.clone())
+        .part("document", file("other.pdf", pdf("另一份")));
+    let (status, html) = verify_page(&app.url, form).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("凭证无效") && html.contains("is not a document of this service"));
+
+    // The certificate file itself, as a party would upload it; and a doctored one.
+    let form = reqwest::multipart::Form::new().part(
+        "certificate",
+        file("cert.json", serde_json::to_vec(&cert).unwrap()),
+    );
+    let (_, html) = verify_page(&app.url, form).await;
+    assert!(html.contains("凭证有效") && html.contains("李四"));
+    let mut doctored = cert.clone();
+    doctored["served_at"] = json!("2030-01-01T00:00:00.000000Z");
+    let form = reqwest::multipart::Form::new().part(
+        "certificate",
+        file("cert.json", serde_json::to_vec(&doctored).unwrap()),
+    );
+    let (_, html) = verify_page(&app.url, form).await;
+    assert!(html.contains("凭证无效") && html.contains("legal time of service"));
+
+    // Mistakes get a clear answer on the form.
+    let form = reqwest::multipart::Form::new().text("code", "0000-0000-0000");
+    let (status, html) = verify_page(&app.url, form).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("没有与该核验码对应的送达凭证"));
+    let form = reqwest::multipart::Form::new().text("code", "12345");
+    let (status, html) = verify_page(&app.url, form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("核验码由 12 位字母和数字组成"));
+    let form = reqwest::multipart::Form::new()
+        .part("certificate", file("cert.json", b"%PDF-1.7".to_vec()));
+    let (status, _) = verify_page(&app.url, form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = verify_page(&app.url, reqwest::multipart::Form::new()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn guessing_verification_codes_is_rate_limited() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for i in 0..32 {
+        let r = client
+            .get(format!("{}/verify?code=0000-0000-{i:04}", app.url))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status());
+    }
+    assert!(
+        statuses[..30].iter().all(|s| *s == StatusCode::NOT_FOUND),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[31], StatusCode::TOO_MANY_REQUESTS);
+}

@@ -19,7 +19,10 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(get_login).post(post_login))
         .route("/logout", axum::routing::post(post_logout))
         .route("/register", get(get_register).post(post_register))
-        .route("/verify", get(get_verify).post(post_verify))
+        .route(
+            "/verify-phone",
+            get(get_verify_phone).post(post_verify_phone),
+        )
         .route("/lang", get(get_lang))
 }
 
@@ -81,7 +84,7 @@ async fn post_login(
         Err(e) if e.code == "phone_unverified" => {
             let phone: String =
                 form_urlencoded::byte_serialize(form.get("login").as_bytes()).collect();
-            see_other(&format!("/verify?phone={phone}"))
+            see_other(&format!("/verify-phone?phone={phone}"))
         }
         Err(e) => {
             let mut resp = render(&LoginPage {
@@ -150,7 +153,7 @@ async fn post_register(
             let phone: String =
                 form_urlencoded::byte_serialize(user.phone.unwrap_or_default().as_bytes())
                     .collect();
-            see_other(&format!("/verify?phone={phone}"))
+            see_other(&format!("/verify-phone?phone={phone}"))
         }
         Err(e) => {
             let mut resp = render(&RegisterPage {
@@ -167,7 +170,7 @@ async fn post_register(
 }
 
 #[derive(Template)]
-#[template(path = "verify.html")]
+#[template(path = "verify_phone.html")]
 struct VerifyPage {
     c: Chrome,
     phone: String,
@@ -176,7 +179,7 @@ struct VerifyPage {
     err: FormError,
 }
 
-fn verify_page(ctx: &Ctx, phone: &str, resent: bool, err: FormError) -> Response {
+fn verify_phone_page(ctx: &Ctx, phone: &str, resent: bool, err: FormError) -> Response {
     let masked = songda_core::party::PhoneNumber::parse(phone)
         .map(|p| p.masked())
         .unwrap_or_else(|_| phone.to_string());
@@ -189,8 +192,8 @@ fn verify_page(ctx: &Ctx, phone: &str, resent: bool, err: FormError) -> Response
     })
 }
 
-async fn get_verify(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
-    verify_page(
+async fn get_verify_phone(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+    verify_phone_page(
         &ctx,
         q.phone.as_deref().unwrap_or(""),
         false,
@@ -198,7 +201,7 @@ async fn get_verify(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
     )
 }
 
-async fn post_verify(
+async fn post_verify_phone(
     State(state): State<AppState>,
     ctx: Ctx,
     Client(client): Client,
@@ -215,13 +218,13 @@ async fn post_verify(
             .map(|()| false)
     };
     match result {
-        Ok(true) => verify_page(&ctx, phone, true, FormError::default()),
+        Ok(true) => verify_phone_page(&ctx, phone, true, FormError::default()),
         Ok(false) => {
             let p: String = form_urlencoded::byte_serialize(phone.as_bytes()).collect();
             see_other(&format!("/login?phone={p}&done=verified"))
         }
         Err(e) => {
-            let mut resp = verify_page(&ctx, phone, false, FormError::from(ctx.l, &e));
+            let mut resp = verify_phone_page(&ctx, phone, false, FormError::from(ctx.l, &e));
             *resp.status_mut() = super::form_status(&e);
             resp
         }

@@ -8,6 +8,7 @@ mod admin;
 mod clerk;
 mod party;
 mod service;
+mod verify;
 
 use crate::error::{AppError, Kind};
 use crate::http::error::log_if_internal;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(service::router())
         .merge(clerk::router())
         .merge(admin::router())
+        .merge(verify::router())
 }
 
 /// The interface language: Chinese unless the user chose English.
@@ -450,6 +452,14 @@ pub fn message(l: Lang, e: &AppError) -> String {
         )),
         "forbidden" => Some(l.t("您无权进行此操作。", "You may not do this.")),
         "no_consent" => Some(l.t("目前没有可撤回的同意。", "There is no consent to withdraw.")),
+        "malformed_verification_code" => Some(l.t(
+            "核验码由 12 位字母和数字组成，例如 7KQ2-M9XD-4HRT。",
+            "A verification code has 12 letters and digits, like 7KQ2-M9XD-4HRT.",
+        )),
+        "unknown_verification_code" => Some(l.t(
+            "没有与该核验码对应的送达凭证，请核对后重新输入。",
+            "No certificate has this verification code. Check it and try again.",
+        )),
         _ => None,
     };
     if let Some(s) = fixed {
