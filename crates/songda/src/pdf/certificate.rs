@@ -1750,11 +1750,12 @@ fn verification(flow: &mut Flow, cert: &Value) {
     let url = text_at(cert, "/verify_url");
     let code = text_at(cert, "/verification_code").unwrap_or_else(dash);
     let qr = url.as_deref().and_then(qr_matrix);
-    let qr_side = qr.as_ref().map_or(QR_SIDE, |(n, _)| {
+    // Without a code the box gives its text the full width instead of an empty square.
+    let qr_side = qr.as_ref().map_or(0.0, |(n, _)| {
         QR_SIDE.max((n + 2 * QR_QUIET) as f32).min(CONTENT_W / 2.0)
     });
     let pad = 10.0;
-    let text_w = CONTENT_W - 2.0 * pad - qr_side - 12.0;
+    let text_w = CONTENT_W - 2.0 * pad - if qr.is_some() { qr_side + 12.0 } else { 0.0 };
     let sh = flow.shaper;
     let mut lines = Vec::new();
     lines.extend(sh.wrap("凭证核验", HEADING, text_w));
@@ -2246,8 +2247,12 @@ mod tests {
             "events": [null, {"type": "NoSuchEvent", "at": 5, "actor": null}, {"type": "ConsignmentRejection", "reason_code": "unreadable", "note": "\u{0}\u{7}\t行一\n行二\r\n"}],
             "proof": {"head": {"signature": "短"}, "entries": [{"index": null}, "x"]},
         });
-        for cert in [json!({}), json!(null), json!([1, 2]), json!("text"), nulls] {
+        for (i, cert) in [json!({}), json!(null), json!([1, 2]), json!("text"), nulls]
+            .into_iter()
+            .enumerate()
+        {
             let pdf = certificate_pdf(&cert, font()).unwrap();
+            keep(&format!("odd-{i}.pdf"), &pdf);
             let text = pdftotext(&pdf);
             assert!(text.contains("电子送达凭证"), "{text}");
             assert!(text.contains("—"), "{text}");
@@ -2393,6 +2398,7 @@ mod tests {
         assert_eq!(explicit.regular.index, font().regular.index);
         assert!(explicit.bold.is_none());
         let pdf = certificate_pdf(&sample(), &explicit).unwrap();
+        keep("explicit-font.pdf", &pdf);
         assert!(pdftotext(&pdf).contains("受送达人签名或盖章"));
         assert_eq!(
             split_face_spec(Path::new("/a/b#c.ttf")),
