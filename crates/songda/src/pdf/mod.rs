@@ -1,15 +1,18 @@
 //! PDF handling for served documents: deciding whether an upload is a PDF we
 //! can serve ([`inspect`]), turning a page into a PNG for phones
 //! ([`render_page_png`]), and producing small sample documents for the demo
-//! and for tests ([`sample_pdf`]).
+//! and for tests ([`sample_pdf`]), and printing the service certificate
+//! ([`certificate_pdf`] with a [`CertificateFont`]).
 //!
 //! Everything here is synchronous and CPU- or disk-bound; async callers
 //! should run it on `tokio::task::spawn_blocking`.
 
+mod certificate;
 mod check;
 mod render;
 mod sample;
 
+pub use certificate::{CertificateFont, certificate_pdf};
 pub use check::inspect;
 pub use render::render_page_png;
 pub use sample::sample_pdf;
@@ -37,6 +40,9 @@ pub enum PdfError {
     /// outside the limits).
     #[error("could not render: {0}")]
     Render(String),
+    /// No usable font for the certificate; the text names what was looked for.
+    #[error("font: {0}")]
+    Font(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
