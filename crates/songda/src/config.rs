@@ -169,6 +169,11 @@ pub struct ServeArgs {
     /// this much on PostgreSQL (on SQLite they are re-queued at restart).
     #[arg(long, env = "SONGDA_OUTBOX_LEASE_SECS", default_value_t = 120)]
     pub outbox_lease_secs: u32,
+    /// The CJK font the printable certificate embeds (a subset of it): PATH or
+    /// PATH#FACE for a collection. Default: Noto Serif CJK SC from Debian's
+    /// fonts-noto-cjk, else Noto Sans CJK SC or WenQuanYi Micro Hei.
+    #[arg(long, env = "SONGDA_CERTIFICATE_FONT")]
+    pub certificate_font: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -229,6 +234,8 @@ pub struct Settings {
     /// None: log-signing.key in the data dir.
     pub log_key_file: Option<PathBuf>,
     pub outbox_lease: time::Duration,
+    /// None: the first CJK font found in the usual places.
+    pub certificate_font: Option<PathBuf>,
     pub listen: SocketAddr,
     pub public_url: Option<String>,
     pub sms_file: PathBuf,
@@ -265,6 +272,7 @@ impl Settings {
             secret_key_file: a.secret_key_file.clone(),
             log_key_file: a.log_key_file.clone(),
             outbox_lease: time::Duration::seconds(a.outbox_lease_secs.max(1).into()),
+            certificate_font: a.certificate_font.clone(),
             listen: a.listen,
             public_url: a.public_url.clone(),
             sms_file: a
@@ -302,6 +310,7 @@ impl Settings {
             secret_key_file: None,
             log_key_file: None,
             outbox_lease: time::Duration::seconds(120),
+            certificate_font: None,
             data_dir,
             listen: "127.0.0.1:0".parse().expect("valid address"),
             public_url: None,

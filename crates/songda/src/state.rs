@@ -26,6 +26,8 @@ pub struct Inner {
     /// Wakes the worker when something is queued.
     pub wake: Notify,
     public_url: OnceLock<String>,
+    /// The certificate font, loaded at the first printable certificate (tens of MB).
+    certificate_font: tokio::sync::OnceCell<Result<crate::pdf::CertificateFont, String>>,
     /// Held while the process runs: one server per data dir.
     _lock: std::fs::File,
 }
@@ -80,6 +82,7 @@ impl AppState {
             transports,
             wake: Notify::new(),
             public_url: OnceLock::new(),
+            certificate_font: tokio::sync::OnceCell::new(),
             _lock: lock,
         })))
     }
@@ -94,6 +97,29 @@ impl AppState {
             .get()
             .map(String::as_str)
             .unwrap_or("http://127.0.0.1:8080")
+    }
+
+    /// The font of printable certificates, found and read once; the error says what is
+    /// missing and how to install it.
+    pub async fn certificate_font(&self) -> Result<crate::pdf::CertificateFont, String> {
+        self.certificate_font
+            .get_or_init(|| async {
+                let explicit = self.settings.certificate_font.clone();
+                let found = tokio::task::spawn_blocking(move || {
+                    crate::pdf::CertificateFont::discover(explicit.as_deref())
+                })
+                .await;
+                match found {
+                    Ok(Ok(font)) => {
+                        tracing::info!(font = %font.describe(), "certificate font loaded");
+                        Ok(font)
+                    }
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+            .await
+            .clone()
     }
 
     pub fn set_public_url(&self, url: String) {

@@ -4,7 +4,7 @@
 //! the public key). The readable fields are what the events say; the verifier
 //! (`crate::verify`) checks each against them.
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Kind};
 use crate::log::current_head;
 use crate::state::AppState;
 use crate::store::{ServiceDetail, StoreError};
@@ -112,6 +112,24 @@ pub async fn build(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
         "events": events,
         "proof": proof,
     }))
+}
+
+/// The printable certificate: the JSON certificate laid out on A4 with an embedded
+/// subset of a CJK font, its verification code and a QR code of the verification link.
+pub async fn build_pdf(state: &AppState, d: &ServiceDetail) -> AppResult<Vec<u8>> {
+    let cert = build(state, d).await?;
+    let font = state.certificate_font().await.map_err(|e| {
+        tracing::error!(error = %e, "no font for printable certificates");
+        AppError::new(
+            Kind::Unavailable,
+            "certificate_font_missing",
+            "the server has no Chinese font to print certificates with; the operator must install fonts-noto-cjk or set SONGDA_CERTIFICATE_FONT",
+        )
+    })?;
+    tokio::task::spawn_blocking(move || crate::pdf::certificate_pdf(&cert, &font))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
 }
 
 /// Crockford's base32 alphabet: no I, L, O or U, so a code read aloud or off paper is

@@ -412,3 +412,137 @@ async fn guessing_verification_codes_is_rate_limited() {
     );
     assert_eq!(statuses[31], StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Runs a poppler tool on a PDF and returns what it printed.
+fn poppler(tool: &str, args: &[&str], pdf: &Path, after: &[&str]) -> String {
+    let o = Command::new(tool)
+        .args(args)
+        .arg(pdf)
+        .args(after)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} runs (poppler-utils, installed by scripts/test): {e}"));
+    assert!(
+        o.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The QR codes on a page, read from poppler's greyscale rendering (PGM) of it.
+fn qr_codes(pdf: &Path, page: u32) -> Vec<String> {
+    let page = page.to_string();
+    let o = Command::new("pdftoppm")
+        .args(["-gray", "-r", "150", "-f", &page, "-l", &page])
+        .arg(pdf)
+        .output()
+        .expect("pdftoppm runs");
+    assert!(o.status.success());
+    // "P5\n<w> <h>\n255\n" then one byte per pixel.
+    let header: Vec<&[u8]> = o.stdout.splitn(4, |b| b.is_ascii_whitespace()).collect();
+    let (w, h): (usize, usize) = (
+        std::str::from_utf8(header[1]).unwrap().parse().unwrap(),
+        std::str::from_utf8(header[2]).unwrap().parse().unwrap(),
+    );
+    let pixels = &header[3][header[3].len() - w * h..];
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+    image
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_printable_certificate_is_in_chinese_embeds_its_font_and_its_qr_code_opens_the_verification()
+ {
+    let app = TestApp::spawn().await;
+    let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    let id = svc["id"].as_str().unwrap();
+    let r = s
+        .clerk
+        .get(&format!("/services/{id}/certificate.pdf"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(bytes.len() < 400_000, "{} bytes", bytes.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("certificate.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let cert = s
+        .clerk
+        .json_ok(
+            s.clerk.get(&format!("/services/{id}/certificate")).await,
+            StatusCode::OK,
+        )
+        .await;
+    let code = cert["verification_code"].as_str().unwrap();
+    let text = poppler("pdftotext", &["-layout"], &path, &["-"]);
+    for says in [
+        "电子送达凭证",
+        "北京市朝阳区人民法院",
+        CASE_NUMBER,
+        "民事传票",
+        "李四",
+        cert["documents"][0]["sha256"].as_str().unwrap(),
+        code,
+        "受送达人签名或盖章",
+        "送达时间",
+    ] {
+        assert!(text.contains(says), "{says} missing from:\n{text}");
+    }
+    // Every font is embedded, as a subset.
+    let fonts = poppler("pdffonts", &[], &path, &[]);
+    let rows: Vec<&str> = fonts
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert!(!rows.is_empty(), "{fonts}");
+    for row in rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let n = cols.len();
+        // name type encoding emb sub uni object ID
+        assert_eq!((cols[n - 5], cols[n - 4]), ("yes", "yes"), "{fonts}");
+    }
+    // The QR code is the verification link, and the link proves the certificate.
+    let links = qr_codes(&path, 1)
+        .into_iter()
+        .chain(qr_codes(&path, 2))
+        .collect::<Vec<_>>();
+    assert_eq!(links, [cert["verify_url"].as_str().unwrap()]);
+    let page = reqwest::get(&links[0]).await.unwrap().text().await.unwrap();
+    assert!(page.contains("凭证有效"), "{page}");
+
+    // Someone else's service: no certificate, and no hint that it exists.
+    let other = app.party("王五", "13900000009").await;
+    let r = other.get(&format!("/services/{id}/certificate.pdf")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn without_a_chinese_font_the_printable_certificate_says_what_the_operator_must_install() {
+    let app = TestApp::spawn_with(|s| {
+        s.certificate_font = Some("/nonexistent/NotoSerifCJK.ttc".into());
+    })
+    .await;
+    let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    let id = svc["id"].as_str().unwrap();
+    let body = expect_error(
+        s.clerk
+            .get(&format!("/services/{id}/certificate.pdf"))
+            .await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "certificate_font_missing",
+    )
+    .await;
+    assert!(body["message"].as_str().unwrap().contains("fonts-noto-cjk"));
+    // The JSON certificate does not need the font.
+    let r = s.clerk.get(&format!("/services/{id}/certificate")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}

@@ -8,7 +8,8 @@ use crate::http::files;
 use crate::http::views::service_json;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/services/{id}/sign", post(post_sign))
         .route("/services/{id}/refuse", post(post_refuse))
         .route("/services/{id}/certificate", get(get_certificate))
+        .route("/services/{id}/certificate.pdf", get(get_certificate_pdf))
 }
 
 async fn get_service(
@@ -110,4 +112,25 @@ async fn get_certificate(
 ) -> AppResult<Json<Value>> {
     let d = recipient::visible_service(&state, &auth.who, path_id(&id)?).await?;
     Ok(Json(certificate::build(&state, &d).await?))
+}
+
+async fn get_certificate_pdf(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let d = recipient::visible_service(&state, &auth.who, path_id(&id)?).await?;
+    let pdf = certificate::build_pdf(&state, &d).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"certificate-{}.pdf\"", d.service.id),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        pdf,
+    )
+        .into_response())
 }
