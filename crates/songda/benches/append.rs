@@ -2,6 +2,9 @@
 //! appended with their Merkle leaves and nodes, in batches of several sizes, one
 //! transaction per batch. Issue target: at least 50,000 events/s in batches.
 //!
+//! Then `songda audit`'s pass over the resulting log (issue target: the audit math at
+//! 1,000,000 leaves/s; this measures it end to end, reading from the database).
+//!
 //! `cargo bench -p songda --bench append` (add `-- --postgres URL` to measure PostgreSQL).
 
 use songda::store::{Location, Store};
@@ -101,6 +104,16 @@ async fn main() {
     println!(
         "  log of {size} leaves, root {root} read in {:?}",
         started.elapsed()
+    );
+    // `songda audit` on this log (no documents): read, re-hash and compare everything.
+    let report = songda::audit::run(&store, None).await.expect("audit");
+    assert!(report.clean(), "{}", report.to_text());
+    println!(
+        "  audit of the whole log: {:>9.0} entries/s ({} entries, {} nodes compared, {:.2} s)",
+        report.entries as f64 / report.elapsed.as_secs_f64(),
+        report.entries,
+        report.nodes,
+        report.elapsed.as_secs_f64()
     );
     store.close().await;
 }

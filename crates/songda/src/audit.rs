@@ -155,20 +155,21 @@ pub async fn run(store: &Store, blobs: Option<&BlobStore>) -> Result<AuditReport
                 break 'chunks;
             }
             let leaf = merkle::leaf_hash(row.body.as_bytes());
-            if row
-                .leaf_hash
-                .as_deref()
-                .and_then(|h| h.parse::<Hash>().ok())
-                != Some(leaf)
-            {
+            let stored = |h: &Option<String>| h.as_deref().and_then(|h| h.parse::<Hash>().ok());
+            if stored(&row.leaf_hash) != Some(leaf) {
+                let name = event_name(store, row.seq).await?;
                 report.problem(format!(
-                    "entry {n} ({} {}): its stored bytes do not hash to its recorded leaf",
-                    row.event_type, row.id
+                    "entry {n} ({name}): its stored bytes do not hash to its recorded leaf"
                 ));
                 report.bad_entry(n, None);
+            } else if stored(&row.node) != Some(leaf) {
+                node_problem(0, n, row.node.is_some(), &mut report);
             }
+            report.nodes += u64::from(row.node.is_some());
             frontier.push(leaf, |level, idx, hash| {
-                if level <= CHUNK_LOG2 {
+                if level == 0 {
+                    // Compared above, with its row.
+                } else if level <= CHUNK_LOG2 {
                     made[level as usize].push((idx, hash));
                 } else {
                     upper.insert((level, idx), hash);
@@ -202,15 +203,22 @@ pub async fn run(store: &Store, blobs: Option<&BlobStore>) -> Result<AuditReport
     }
     if let Some(bad) = report.first_bad.as_mut()
         && bad.before.is_none()
-        && let Some(row) = store.audit_events(bad.index as i64, 1).await?.first()
     {
-        bad.what = format!("({} {})", row.event_type, row.id);
+        bad.what = format!("({})", event_name(store, bad.index as i64 + 1).await?);
     }
     if let Some(blobs) = blobs {
         check_documents(store, blobs, &mut report).await?;
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// "type id" of the event at `seq`, for a report.
+async fn event_name(store: &Store, seq: i64) -> Result<String, StoreError> {
+    Ok(match store.audit_event_name(seq).await? {
+        Some((event_type, id)) => format!("{event_type} {id}"),
+        None => "missing".into(),
+    })
 }
 
 /// Every stored head must be signed by a published key; returns them, smallest first.

@@ -5,27 +5,38 @@
 use super::{Result, Store};
 use songda_core::evidence::head::TreeHead;
 
-/// One stored event row as the audit sees it: what was hashed and what was stored.
+/// One stored event row as the audit sees it: what was hashed, what was stored as its
+/// leaf, and the stored level-0 node (the copy proofs are built from).
 #[derive(Debug, sqlx::FromRow)]
 pub struct AuditRow {
     pub seq: i64,
-    pub id: String,
-    pub event_type: String,
     pub body: String,
     pub leaf_hash: Option<String>,
+    pub node: Option<String>,
 }
 
 impl Store {
-    /// Up to `limit` events after `after_seq`, in log order.
+    /// Up to `limit` events after `after_seq`, in log order, each with its level-0 node.
     pub async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>> {
         Ok(sqlx::query_as(
-            "SELECT seq, id, event_type, body, leaf_hash FROM evidence
-             WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT e.seq, e.body, e.leaf_hash, n.hash AS node FROM evidence e
+             LEFT JOIN log_nodes n ON n.level = 0 AND n.idx = e.seq - 1
+             WHERE e.seq > $1 ORDER BY e.seq LIMIT $2",
         )
         .bind(after_seq)
         .bind(limit)
         .fetch_all(self.reader())
         .await?)
+    }
+
+    /// The id and type of the event at `seq`, to name it in a report.
+    pub async fn audit_event_name(&self, seq: i64) -> Result<Option<(String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT event_type, id FROM evidence WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(self.reader())
+                .await?,
+        )
     }
 
     /// The stored nodes of one level with `lo <= idx < hi`, in order.
