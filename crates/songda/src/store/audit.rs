@@ -2,6 +2,7 @@
 //! each chunk, every signed head, and the hashes of every stored document. Nothing here
 //! writes.
 
+use super::evidence::{HEAD_COLUMNS, HeadRow, head_of_row};
 use super::{Result, Store};
 use songda_core::evidence::head::TreeHead;
 
@@ -73,25 +74,12 @@ impl Store {
 
     /// Every signed head, smallest first.
     pub async fn tree_heads(&self) -> Result<Vec<TreeHead>> {
-        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
-            "SELECT size, root, timestamp, algorithm, key_id, signature FROM tree_heads
-             ORDER BY size, timestamp",
-        )
+        let rows: Vec<HeadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {HEAD_COLUMNS} FROM tree_heads ORDER BY size, timestamp"
+        )))
         .fetch_all(self.reader())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(size, root, timestamp, algorithm, key_id, signature)| TreeHead {
-                    size: size as u64,
-                    root,
-                    timestamp,
-                    algorithm,
-                    key_id,
-                    signature,
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(head_of_row).collect())
     }
 
     /// The hash (and one title) of every stored document, by hash.

@@ -451,22 +451,29 @@ impl Store {
 
     /// The head of the largest tree signed so far.
     pub async fn latest_tree_head(&self) -> Result<Option<TreeHead>> {
-        let row: Option<(i64, String, String, String, String, String)> = sqlx::query_as(
-            "SELECT size, root, timestamp, algorithm, key_id, signature FROM tree_heads
-             ORDER BY size DESC, timestamp DESC LIMIT 1",
-        )
+        let row: Option<HeadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {HEAD_COLUMNS} FROM tree_heads ORDER BY size DESC, timestamp DESC LIMIT 1"
+        )))
         .fetch_optional(self.reader())
         .await?;
-        Ok(row.map(
-            |(size, root, timestamp, algorithm, key_id, signature)| TreeHead {
-                size: size as u64,
-                root,
-                timestamp,
-                algorithm,
-                key_id,
-                signature,
-            },
-        ))
+        Ok(row.map(head_of_row))
+    }
+}
+
+/// The columns of a stored head, in the order of [`HeadRow`].
+pub(super) const HEAD_COLUMNS: &str = "size, root, timestamp, algorithm, key_id, signature";
+pub(super) type HeadRow = (i64, String, String, String, String, String);
+
+pub(super) fn head_of_row(
+    (size, root, timestamp, algorithm, key_id, signature): HeadRow,
+) -> TreeHead {
+    TreeHead {
+        size: size as u64,
+        root,
+        timestamp,
+        algorithm,
+        key_id,
+        signature,
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::backends::{Backing, overwrite_object, s3_endpoint};
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use songda_core::evidence::head::TreeHead;
 use songda_core::merkle::{self, Hash, MemoryTree};
 use sqlx::{AnyConnection, Connection};
@@ -37,34 +37,7 @@ impl Scene {
                 .await,
         )
         .unwrap();
-        let party = app.party("李四", "13900000002").await;
-        party
-            .json_ok(
-                party
-                    .post(
-                        "/me/cases",
-                        json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
-                    )
-                    .await,
-                StatusCode::OK,
-            )
-            .await;
-        let r = party
-            .get(&format!("/services/{service_id}/documents/{}", s.doc_id))
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
-        party
-            .json_ok(
-                party
-                    .post(
-                        &format!("/services/{service_id}/sign"),
-                        json!({"confirm": true}),
-                    )
-                    .await,
-                StatusCode::OK,
-            )
-            .await;
-        app.drain().await;
+        let party = s.bound_party(&app, "13900000002").await;
         let scene = Scene {
             app,
             backing,
@@ -73,8 +46,24 @@ impl Scene {
             party,
             served_size: served.size,
         };
+        scene.open_document().await;
+        scene.party.sign(&scene.service_id).await;
+        scene.app.drain().await;
         scene.head().await;
         scene
+    }
+
+    /// The party opens the served document (an event); its bytes as served now.
+    async fn open_document(&self) -> Vec<u8> {
+        let r = self
+            .party
+            .get(&format!(
+                "/services/{}/documents/{}",
+                self.service_id, self.doc_id
+            ))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.bytes().await.unwrap().to_vec()
     }
 
     async fn head(&self) -> TreeHead {
@@ -299,14 +288,7 @@ async fn one_changed_byte_of_a_stored_document_is_caught_by_audit_and_by_verify(
         &["document «民事传票»", "the file was changed"],
     );
     // What the platform now hands out is not what was served.
-    let r = scene
-        .party
-        .get(&format!(
-            "/services/{}/documents/{}",
-            scene.service_id, scene.doc_id
-        ))
-        .await;
-    let served_now = r.bytes().await.unwrap().to_vec();
+    let served_now = scene.open_document().await;
     assert_eq!(served_now, changed);
     expect(
         &verify(&scene, &cert, Some(&served_now)).await,
@@ -331,14 +313,7 @@ async fn dropping_the_last_events_and_appending_others_is_caught_by_audit_and_by
     rehash_everything(&mut conn).await;
     // Other events take their places: the party opens the document twice more.
     for _ in 0..3 {
-        let r = scene
-            .party
-            .get(&format!(
-                "/services/{}/documents/{}",
-                scene.service_id, scene.doc_id
-            ))
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
+        scene.open_document().await;
     }
     let now = scene.head().await;
     assert_eq!(now.size, kept.size + 1);

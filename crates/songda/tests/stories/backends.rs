@@ -110,17 +110,22 @@ pub async fn create_bucket(endpoint: &str, bucket: &str) {
     assert!(r.status().is_success(), "create bucket: {}", r.status());
 }
 
-/// Overwrites an object in a bucket of the test server, as someone holding the bucket's
-/// credentials could.
-pub async fn overwrite_object(endpoint: &str, bucket: &str, key: &str, bytes: Vec<u8>) {
-    use object_store::ObjectStoreExt;
-    let s3 = object_store::aws::AmazonS3Builder::from_env()
+/// A client of one bucket of the test server, with the credentials from the environment.
+fn bucket_client(endpoint: &str, bucket: &str) -> object_store::aws::AmazonS3 {
+    object_store::aws::AmazonS3Builder::from_env()
         .with_endpoint(endpoint)
         .with_bucket_name(bucket)
         .with_client_options(object_store::ClientOptions::new().with_allow_http(true))
         .build()
-        .unwrap();
-    s3.put(&object_store::path::Path::from(key), bytes.into())
+        .unwrap()
+}
+
+/// Overwrites an object in a bucket of the test server, as someone holding the bucket's
+/// credentials could.
+pub async fn overwrite_object(endpoint: &str, bucket: &str, key: &str, bytes: Vec<u8>) {
+    use object_store::ObjectStoreExt;
+    bucket_client(endpoint, bucket)
+        .put(&object_store::path::Path::from(key), bytes.into())
         .await
         .expect("overwrite the object");
 }
@@ -128,13 +133,8 @@ pub async fn overwrite_object(endpoint: &str, bucket: &str, key: &str, bytes: Ve
 /// Empties (of the marker Songda writes at start) and deletes a bucket.
 pub async fn delete_bucket(endpoint: &str, bucket: &str) {
     use object_store::ObjectStoreExt;
-    let s3 = object_store::aws::AmazonS3Builder::from_env()
-        .with_endpoint(endpoint)
-        .with_bucket_name(bucket)
-        .with_client_options(object_store::ClientOptions::new().with_allow_http(true))
-        .build()
-        .unwrap();
-    s3.delete(&object_store::path::Path::from("songda-bucket"))
+    bucket_client(endpoint, bucket)
+        .delete(&object_store::path::Path::from("songda-bucket"))
         .await
         .expect("delete the marker");
     let r = reqwest::Client::new()

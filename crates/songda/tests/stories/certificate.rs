@@ -35,30 +35,12 @@ async fn download_a_signed_certificate() -> Downloaded {
     let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
     let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
     let id = svc["id"].as_str().unwrap().to_string();
-    let party = app.party("李四", "13900000002").await;
-    party
-        .json_ok(
-            party
-                .post(
-                    "/me/cases",
-                    json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
-                )
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+    let party = s.bound_party(&app, "13900000002").await;
     let doc = party
         .get(&format!("/services/{id}/documents/{}", s.doc_id))
         .await;
     assert_eq!(doc.status(), StatusCode::OK);
-    party
-        .json_ok(
-            party
-                .post(&format!("/services/{id}/sign"), json!({"confirm": true}))
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+    party.sign(&id).await;
     app.drain().await;
     let cert = party
         .json_ok(
@@ -152,17 +134,8 @@ async fn a_downloaded_certificate_verifies_offline_with_the_public_key_and_the_d
             &doc,
         ],
     );
-    expect(o, 0, "VALID");
-    let o = verify(
-        &json,
-        &[
-            Path::new("--public-key"),
-            &keys,
-            Path::new("--document"),
-            &doc,
-        ],
-    );
     let text = said(&o);
+    expect(o, 0, "VALID");
     assert!(
         text.contains("byte-identical to the served document «民事传票»"),
         "{text}"

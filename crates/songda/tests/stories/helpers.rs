@@ -233,6 +233,19 @@ impl Api {
         .await
         .unwrap()
     }
+    /// Signs for receipt of a service, as its recipient.
+    pub async fn sign(&self, service_id: &str) -> Value {
+        self.json_ok(
+            self.post(
+                &format!("/services/{service_id}/sign"),
+                json!({"confirm": true}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await
+    }
+
     pub async fn json_ok(&self, r: Response, want: StatusCode) -> Value {
         let status = r.status();
         let text = r.text().await.unwrap();
@@ -264,6 +277,23 @@ pub struct Served {
 }
 
 impl Served {
+    /// The party "李四" registered with `phone` and bound to the case with its code.
+    pub async fn bound_party(&self, app: &TestApp, phone: &str) -> Api {
+        let party = app.party("李四", phone).await;
+        party
+            .json_ok(
+                party
+                    .post(
+                        "/me/cases",
+                        json!({"case_number": CASE_NUMBER, "code": self.binding_code}),
+                    )
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+        party
+    }
+
     /// The clerk serves the case's document on its party.
     pub async fn serve(&self) -> Response {
         self.clerk

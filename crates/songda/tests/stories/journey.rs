@@ -175,18 +175,7 @@ async fn without_consent_service_is_refused_and_the_refusal_is_recorded() {
     let before = app.state.store.evidence_count().await.unwrap();
 
     // Once the party confirms the address, the same request succeeds.
-    let party = app.party("李四", "13900000002").await;
-    party
-        .json_ok(
-            party
-                .post(
-                    "/me/cases",
-                    json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
-                )
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+    let party = s.bound_party(&app, "13900000002").await;
     party
         .json_ok(
             party
@@ -237,18 +226,7 @@ async fn a_party_refuses_with_a_reason_and_the_legal_time_stays_at_deposit() {
     let s = case_with_party(&app, "13900000002", Some("prior_agreement")).await;
     let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
     let id = svc["id"].as_str().unwrap();
-    let party = app.party("李四", "13900000002").await;
-    party
-        .json_ok(
-            party
-                .post(
-                    "/me/cases",
-                    json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
-                )
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+    let party = s.bound_party(&app, "13900000002").await;
     expect_error(
         party
             .post(

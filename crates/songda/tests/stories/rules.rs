@@ -587,18 +587,7 @@ async fn the_same_content_uploaded_twice_is_two_documents_over_one_blob() {
         )
         .await;
     let service_id = svc["id"].as_str().unwrap();
-    let party = app.party("李四", "13900000002").await;
-    party
-        .json_ok(
-            party
-                .post(
-                    "/me/cases",
-                    json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
-                )
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+    let party = s.bound_party(&app, "13900000002").await;
     for id in ids {
         let r = party
             .get(&format!("/services/{service_id}/documents/{id}"))
@@ -669,18 +658,7 @@ async fn wrong_binding_codes_are_counted_and_then_even_the_right_one_waits() {
 async fn a_binding_code_binds_one_account_only() {
     let app = TestApp::spawn().await;
     let s = case_with_party(&app, "13900000002", None).await;
-    let first = app.party("李四", "13900000002").await;
-    first
-        .json_ok(
-            first
-                .post(
-                    "/me/cases",
-                    json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
-                )
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+    let first = s.bound_party(&app, "13900000002").await;
 
     let second = app.party("李四的朋友", "13900000003").await;
     expect_error(
@@ -933,18 +911,7 @@ async fn without_a_valid_token_every_call_is_unauthorized() {
 async fn a_party_cannot_act_as_a_clerk_nor_a_clerk_as_the_recipient() {
     let app = TestApp::spawn().await;
     let (s, service_id) = served_case(&app, "13900000002").await;
-    let party = app.party("李四", "13900000002").await;
-    party
-        .json_ok(
-            party
-                .post(
-                    "/me/cases",
-                    json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
-                )
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+    let party = s.bound_party(&app, "13900000002").await;
 
     expect_error(
         party
@@ -1017,18 +984,7 @@ async fn a_party_cannot_act_as_a_clerk_nor_a_clerk_as_the_recipient() {
 async fn signing_needs_an_explicit_confirm() {
     let app = TestApp::spawn().await;
     let (s, service_id) = served_case(&app, "13900000002").await;
-    let party = app.party("李四", "13900000002").await;
-    party
-        .json_ok(
-            party
-                .post(
-                    "/me/cases",
-                    json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
-                )
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+    let party = s.bound_party(&app, "13900000002").await;
     let sign = format!("/services/{service_id}/sign");
     for body in [
         json!({"confirm": false}),
@@ -1063,18 +1019,7 @@ async fn signing_needs_an_explicit_confirm() {
 async fn confirming_an_address_needs_the_acknowledgement() {
     let app = TestApp::spawn().await;
     let s = case_with_party(&app, "13900000002", None).await;
-    let party = app.party("李四", "13900000002").await;
-    party
-        .json_ok(
-            party
-                .post(
-                    "/me/cases",
-                    json!({"case_number": CASE_NUMBER, "code": s.binding_code}),
-                )
-                .await,
-            StatusCode::OK,
-        )
-        .await;
+    let party = s.bound_party(&app, "13900000002").await;
     let consent = format!("/me/cases/{}/consent", s.case_id);
     let evidence = app.state.store.evidence_count().await.unwrap();
     for body in [
