@@ -17,8 +17,28 @@ use songda_core::ids::{CaseId, DocumentId, PartyId, ServiceId};
 use songda_core::party::PartyRole;
 use std::time::Instant;
 
-/// A recipient's view of a document: a typical event, about 900 bytes canonical.
-fn event(i: u64) -> Event {
+/// The cases and services events are spread over, as on a court's platform.
+struct Spread {
+    cases: Vec<CaseId>,
+    services: Vec<ServiceId>,
+    parties: Vec<PartyId>,
+}
+
+impl Spread {
+    fn new() -> Self {
+        Self {
+            cases: (0..1_000).map(|_| CaseId::new()).collect(),
+            services: (0..10_000).map(|_| ServiceId::new()).collect(),
+            parties: (0..5_000).map(|_| PartyId::new()).collect(),
+        }
+    }
+}
+
+/// A recipient's view of a document: a typical event, about 800 bytes canonical, in one of
+/// 1,000 cases and 10,000 services.
+fn event(i: u64, spread: &Spread) -> Event {
+    // Scattered, not in order: a busy platform interleaves its cases.
+    let k = (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as usize;
     let mut e = Event::new(
         EventType::ContentAccessTracking,
         format!("2026-11-29T08:{:02}:{:02}.000000Z", i / 60 % 60, i % 60),
@@ -29,11 +49,11 @@ fn event(i: u64) -> Event {
         },
     );
     e.case = Some(CaseRef {
-        id: CaseId::new(),
+        id: spread.cases[k % spread.cases.len()],
         case_number: "（2026）京0105民初12345号".into(),
         court: "北京市朝阳区人民法院".into(),
     });
-    e.service_id = Some(ServiceId::new());
+    e.service_id = Some(spread.services[k % spread.services.len()]);
     e.documents = vec![DocumentRef {
         id: DocumentId::new(),
         title: "民事判决书".into(),
@@ -41,7 +61,7 @@ fn event(i: u64) -> Event {
         sha256: Sha256Hex::parse(&format!("{:064x}", i)).unwrap(),
     }];
     e.recipient = Some(RecipientRef {
-        party_id: PartyId::new(),
+        party_id: spread.parties[k % spread.parties.len()],
         name: "李四".into(),
         role: PartyRole::Defendant,
     });
@@ -54,8 +74,8 @@ fn event(i: u64) -> Event {
     e
 }
 
-async fn run(store: &Store, batch: usize, total: usize) -> f64 {
-    let events: Vec<Event> = (0..total as u64).map(event).collect();
+async fn run(store: &Store, spread: &Spread, batch: usize, total: usize) -> f64 {
+    let events: Vec<Event> = (0..total as u64).map(|i| event(i, spread)).collect();
     let started = Instant::now();
     for chunk in events.chunks(batch) {
         store.append_events(chunk).await.expect("append");
@@ -81,9 +101,10 @@ async fn main() {
     let store = Store::open(&location).await.expect("open the store");
     println!(
         "evidence append on {name}, ~{} bytes per event",
-        event(0).canonical_bytes().unwrap().len()
+        event(0, &Spread::new()).canonical_bytes().unwrap().len()
     );
-    let events: Vec<Event> = (0..100_000u64).map(event).collect();
+    let spread = Spread::new();
+    let events: Vec<Event> = (0..100_000u64).map(|i| event(i, &spread)).collect();
     let started = Instant::now();
     let mut bytes = 0;
     for e in &events {
@@ -95,7 +116,7 @@ async fn main() {
         events.len() as f64 / started.elapsed().as_secs_f64()
     );
     for (batch, total) in [(1, 2_000), (10, 20_000), (100, 100_000), (1_000, 200_000)] {
-        let rate = run(&store, batch, total).await;
+        let rate = run(&store, &spread, batch, total).await;
         println!("  batches of {batch:>5}: {rate:>9.0} events/s ({total} events)");
     }
     let size = store.log_size().await.unwrap();
