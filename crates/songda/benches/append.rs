@@ -34,11 +34,8 @@ impl Spread {
     }
 }
 
-/// A recipient's view of a document: a typical event, about 800 bytes canonical, in one of
-/// 1,000 cases and 10,000 services.
-fn event(i: u64, spread: &Spread) -> Event {
-    // Scattered, not in order: a busy platform interleaves its cases.
-    let k = (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as usize;
+/// A recipient's view of a document: a typical event, about 800 bytes canonical.
+fn event(case: CaseId, service: ServiceId, party: PartyId, i: u64) -> Event {
     let mut e = Event::new(
         EventType::ContentAccessTracking,
         format!("2026-11-29T08:{:02}:{:02}.000000Z", i / 60 % 60, i % 60),
@@ -49,11 +46,11 @@ fn event(i: u64, spread: &Spread) -> Event {
         },
     );
     e.case = Some(CaseRef {
-        id: spread.cases[k % spread.cases.len()],
+        id: case,
         case_number: "（2026）京0105民初12345号".into(),
         court: "北京市朝阳区人民法院".into(),
     });
-    e.service_id = Some(spread.services[k % spread.services.len()]);
+    e.service_id = Some(service);
     e.documents = vec![DocumentRef {
         id: DocumentId::new(),
         title: "民事判决书".into(),
@@ -61,7 +58,7 @@ fn event(i: u64, spread: &Spread) -> Event {
         sha256: Sha256Hex::parse(&format!("{:064x}", i)).unwrap(),
     }];
     e.recipient = Some(RecipientRef {
-        party_id: spread.parties[k % spread.parties.len()],
+        party_id: party,
         name: "李四".into(),
         role: PartyRole::Defendant,
     });
@@ -74,13 +71,49 @@ fn event(i: u64, spread: &Spread) -> Event {
     e
 }
 
-async fn run(store: &Store, spread: &Spread, batch: usize, total: usize) -> f64 {
-    let events: Vec<Event> = (0..total as u64).map(|i| event(i, spread)).collect();
+/// How a workload picks the case and service of its `i`-th event.
+#[derive(Clone, Copy)]
+enum Workload {
+    /// Serving acts: each batch is one case's new services (two events each), the use of
+    /// batches (a clerk serving a document on every party of a case).
+    ServingActs,
+    /// Every event in a random one of 1,000 cases and 10,000 services: the worst case for
+    /// the indexes, each event touching another page.
+    Scattered,
+}
+
+fn events(spread: &Spread, workload: Workload, batch: usize, total: usize) -> Vec<Event> {
+    let mut services = Vec::new();
+    (0..total as u64)
+        .map(|i| {
+            let k = (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as usize;
+            let party = spread.parties[k % spread.parties.len()];
+            match workload {
+                Workload::ServingActs => {
+                    let act = i as usize / batch;
+                    let case = spread.cases[act.wrapping_mul(7919) % spread.cases.len()];
+                    if i % 2 == 0 {
+                        services.push(ServiceId::new());
+                    }
+                    event(case, *services.last().unwrap(), party, i)
+                }
+                Workload::Scattered => event(
+                    spread.cases[k % spread.cases.len()],
+                    spread.services[k % spread.services.len()],
+                    party,
+                    i,
+                ),
+            }
+        })
+        .collect()
+}
+
+async fn run(store: &Store, events: &[Event], batch: usize) -> f64 {
     let started = Instant::now();
     for chunk in events.chunks(batch) {
         store.append_events(chunk).await.expect("append");
     }
-    total as f64 / started.elapsed().as_secs_f64()
+    events.len() as f64 / started.elapsed().as_secs_f64()
 }
 
 #[tokio::main]
@@ -99,25 +132,30 @@ async fn main() {
         ),
     };
     let store = Store::open(&location).await.expect("open the store");
+    let spread = Spread::new();
+    let sample = events(&spread, Workload::Scattered, 1, 100_000);
     println!(
         "evidence append on {name}, ~{} bytes per event",
-        event(0, &Spread::new()).canonical_bytes().unwrap().len()
+        sample[0].canonical_bytes().unwrap().len()
     );
-    let spread = Spread::new();
-    let events: Vec<Event> = (0..100_000u64).map(|i| event(i, &spread)).collect();
     let started = Instant::now();
     let mut bytes = 0;
-    for e in &events {
+    for e in &sample {
         let body = e.canonical_bytes().unwrap();
         bytes += songda_core::merkle::leaf_hash(&body).as_ref()[0] as usize + body.len();
     }
     println!(
         "  encoding and hashing alone: {:>9.0} events/s ({bytes} bytes)",
-        events.len() as f64 / started.elapsed().as_secs_f64()
+        sample.len() as f64 / started.elapsed().as_secs_f64()
     );
-    for (batch, total) in [(1, 2_000), (10, 20_000), (100, 100_000), (1_000, 200_000)] {
-        let rate = run(&store, &spread, batch, total).await;
-        println!("  batches of {batch:>5}: {rate:>9.0} events/s ({total} events)");
+    for (workload, name) in [
+        (Workload::ServingActs, "serving acts, one case each"),
+        (Workload::Scattered, "scattered over 1,000 cases"),
+    ] {
+        for (batch, total) in [(1, 2_000), (10, 20_000), (100, 50_000), (1_000, 200_000)] {
+            let rate = run(&store, &events(&spread, workload, batch, total), batch).await;
+            println!("  {name}, batches of {batch:>5}: {rate:>9.0} events/s ({total} events)");
+        }
     }
     let size = store.log_size().await.unwrap();
     let started = Instant::now();

@@ -197,9 +197,8 @@ impl Store {
                 Box::pin(async move {
                     // WAL: readers never wait for the writer. NORMAL in WAL mode survives a
                     // process kill; a power cut may lose the last transactions but never
-                    // corrupts the file. The one writer gets a 64 MiB page cache (SQLite's
-                    // default is 2 MiB): the evidence log's indexes outgrow that early.
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536")
+                    // corrupts the file.
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000")
                         .await?;
                     Ok(())
                 })
