@@ -14,7 +14,47 @@ use serde_json::{Value, json};
 use songda_core::policy::Regime;
 use songda_core::timefmt::rfc3339;
 
+/// Builds the certificate and checks it with the offline verifier before handing it out.
+/// The readable part and the events are read one after the other, so a step taken in
+/// between (the recipient signing at that moment) makes them disagree: such a certificate
+/// is built again from a fresh read. One that still fails is logged as an error and
+/// returned as it is, for the verifier to show what is wrong (see `songda audit`).
 pub async fn build(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
+    const ATTEMPTS: usize = 3;
+    let keys: Vec<PublicKey> = state
+        .store
+        .log_keys()
+        .await?
+        .into_iter()
+        .map(|k| PublicKey {
+            algorithm: k.algorithm,
+            key_id: k.key_id,
+            public_key: k.public_key,
+        })
+        .collect();
+    let mut detail = d.clone();
+    let mut attempt = 1;
+    loop {
+        let cert = assemble(state, &detail).await?;
+        let bytes = serde_json::to_vec(&cert).map_err(AppError::internal)?;
+        let report = crate::verify::verify(&bytes, &[], Some(&keys)).map_err(AppError::internal)?;
+        if report.valid {
+            return Ok(cert);
+        }
+        if attempt == ATTEMPTS {
+            tracing::error!(
+                service = %d.service.id,
+                report = %report.to_text(),
+                "an issued certificate does not verify; run songda audit"
+            );
+            return Ok(cert);
+        }
+        attempt += 1;
+        detail = state.store.service(d.service.id).await?;
+    }
+}
+
+async fn assemble(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
     let s = &d.service;
     let entries = state
         .store

@@ -519,3 +519,30 @@ async fn without_a_chinese_font_the_printable_certificate_says_what_the_operator
     let r = s.clerk.get(&format!("/services/{id}/certificate")).await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_certificate_read_across_a_signing_is_built_again_and_verifies() {
+    let app = TestApp::spawn().await;
+    let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    let id = svc["id"].as_str().unwrap().to_string();
+    let party = s.bound_party(&app, "13900000002").await;
+    // The service as a download read it, just before the recipient signed: the readable
+    // part says unsigned, the log already holds the signature.
+    let stale = app.state.store.service(id.parse().unwrap()).await.unwrap();
+    party.sign(&id).await;
+    let cert = songda::actions::certificate::build(&app.state, &stale)
+        .await
+        .unwrap();
+    assert!(cert["signature"]["signed_at"].is_string(), "{cert}");
+    let keys: Vec<songda::verify::PublicKey> = {
+        let v = app
+            .anon()
+            .json_ok(app.anon().get("/log/public-key").await, StatusCode::OK)
+            .await;
+        serde_json::from_value(v["keys"].clone()).unwrap()
+    };
+    let report =
+        songda::verify::verify(&serde_json::to_vec(&cert).unwrap(), &[], Some(&keys)).unwrap();
+    assert!(report.valid, "{}", report.to_text());
+}
