@@ -2,7 +2,7 @@
 //! each chunk, every signed head, and the hashes of every stored document. Nothing here
 //! writes.
 
-use super::evidence::{HEAD_COLUMNS, HeadRow, head_of_row};
+use super::heads::{HEAD_COLUMNS, HeadRow, head_of_row};
 use super::{Result, Store};
 use songda_core::evidence::head::TreeHead;
 
