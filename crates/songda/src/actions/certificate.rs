@@ -21,21 +21,11 @@ use songda_core::timefmt::rfc3339;
 /// returned as it is, for the verifier to show what is wrong (see `songda audit`).
 pub async fn build(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
     const ATTEMPTS: usize = 3;
-    let keys: Vec<PublicKey> = state
-        .store
-        .log_keys()
-        .await?
-        .into_iter()
-        .map(|k| PublicKey {
-            algorithm: k.algorithm,
-            key_id: k.key_id,
-            public_key: k.public_key,
-        })
-        .collect();
+    let keys = published_keys(state).await?;
     let mut detail = d.clone();
     let mut attempt = 1;
     loop {
-        let cert = assemble(state, &detail).await?;
+        let cert = assemble(state, &detail, &keys).await?;
         let bytes = serde_json::to_vec(&cert).map_err(AppError::internal)?;
         let report = crate::verify::verify(&bytes, &[], Some(&keys)).map_err(AppError::internal)?;
         if report.valid {
@@ -54,7 +44,22 @@ pub async fn build(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
     }
 }
 
-async fn assemble(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
+/// Every key that ever signed the log, as a verifier takes them.
+pub async fn published_keys(state: &AppState) -> AppResult<Vec<PublicKey>> {
+    Ok(state
+        .store
+        .log_keys()
+        .await?
+        .into_iter()
+        .map(|k| PublicKey {
+            algorithm: k.algorithm,
+            key_id: k.key_id,
+            public_key: k.public_key,
+        })
+        .collect())
+}
+
+async fn assemble(state: &AppState, d: &ServiceDetail, keys: &[PublicKey]) -> AppResult<Value> {
     let s = &d.service;
     let entries = state
         .store
@@ -70,21 +75,15 @@ async fn assemble(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
             event: e.body.clone(),
         });
     }
-    let key = state
-        .store
-        .log_keys()
-        .await?
-        .into_iter()
+    let public_key = keys
+        .iter()
         .find(|k| k.key_id == head.key_id)
+        .cloned()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("key {} not published", head.key_id)))?;
     let proof = Proof {
         log: LogFormat::current(),
         head,
-        public_key: PublicKey {
-            algorithm: key.algorithm,
-            key_id: key.key_id,
-            public_key: key.public_key,
-        },
+        public_key,
         entries: proof_entries,
     };
     let code = verification_code(state, d).await?;

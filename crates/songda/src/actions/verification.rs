@@ -12,7 +12,7 @@ use super::certificate::{self, normalize_code};
 use crate::error::{AppError, AppResult, Kind};
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::verify::{self, GivenDocument, PublicKey, Report};
+use crate::verify::{self, GivenDocument, Report};
 use songda_core::evidence::ClientInfo;
 use time::Duration;
 
@@ -40,17 +40,7 @@ pub async fn verify(
     subject: Subject,
     documents: &[GivenDocument],
 ) -> AppResult<Verified> {
-    let keys: Vec<PublicKey> = state
-        .store
-        .log_keys()
-        .await?
-        .into_iter()
-        .map(|k| PublicKey {
-            algorithm: k.algorithm,
-            key_id: k.key_id,
-            public_key: k.public_key,
-        })
-        .collect();
+    let keys = certificate::published_keys(state).await?;
     match subject {
         Subject::Code(typed) => {
             let code = normalize_code(&typed).ok_or_else(|| {

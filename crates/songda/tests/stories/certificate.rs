@@ -42,12 +42,7 @@ async fn download_a_signed_certificate() -> Downloaded {
     assert_eq!(doc.status(), StatusCode::OK);
     party.sign(&id).await;
     app.drain().await;
-    let cert = party
-        .json_ok(
-            party.get(&format!("/services/{id}/certificate")).await,
-            StatusCode::OK,
-        )
-        .await;
+    let cert = party.certificate(&id).await;
     let keys = app
         .anon()
         .json_ok(app.anon().get("/log/public-key").await, StatusCode::OK)
@@ -290,13 +285,7 @@ async fn anyone_checks_a_certificate_by_its_code_or_its_file_and_a_document_on_t
     let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
     let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
     let id = svc["id"].as_str().unwrap();
-    let cert = s
-        .clerk
-        .json_ok(
-            s.clerk.get(&format!("/services/{id}/certificate")).await,
-            StatusCode::OK,
-        )
-        .await;
+    let cert = s.clerk.certificate(id).await;
     let code = cert["verification_code"].as_str().unwrap().to_string();
     let sha = cert["documents"][0]["sha256"].as_str().unwrap();
 
@@ -446,13 +435,7 @@ async fn the_printable_certificate_is_in_chinese_embeds_its_font_and_its_qr_code
     let path = dir.path().join("certificate.pdf");
     std::fs::write(&path, &bytes).unwrap();
 
-    let cert = s
-        .clerk
-        .json_ok(
-            s.clerk.get(&format!("/services/{id}/certificate")).await,
-            StatusCode::OK,
-        )
-        .await;
+    let cert = s.clerk.certificate(id).await;
     let code = cert["verification_code"].as_str().unwrap();
     let text = poppler("pdftotext", &["-layout"], &path, &["-"]);
     for says in [
@@ -535,13 +518,9 @@ async fn a_certificate_read_across_a_signing_is_built_again_and_verifies() {
         .await
         .unwrap();
     assert!(cert["signature"]["signed_at"].is_string(), "{cert}");
-    let keys: Vec<songda::verify::PublicKey> = {
-        let v = app
-            .anon()
-            .json_ok(app.anon().get("/log/public-key").await, StatusCode::OK)
-            .await;
-        serde_json::from_value(v["keys"].clone()).unwrap()
-    };
+    let keys = songda::actions::certificate::published_keys(&app.state)
+        .await
+        .unwrap();
     let report =
         songda::verify::verify(&serde_json::to_vec(&cert).unwrap(), &[], Some(&keys)).unwrap();
     assert!(report.valid, "{}", report.to_text());

@@ -233,6 +233,16 @@ impl Api {
         .await
         .unwrap()
     }
+    /// The JSON certificate of a service.
+    pub async fn certificate(&self, service_id: &str) -> Value {
+        self.json_ok(
+            self.get(&format!("/services/{service_id}/certificate"))
+                .await,
+            StatusCode::OK,
+        )
+        .await
+    }
+
     /// Signs for receipt of a service, as its recipient.
     pub async fn sign(&self, service_id: &str) -> Value {
         self.json_ok(
