@@ -230,7 +230,7 @@ async fn check_signatures(
     let heads = store.tree_heads().await?;
     for head in &heads {
         let checked = match keys.iter().find(|k| k.key_id == head.key_id) {
-            Some(key) => verify_head(head, &key.public_key),
+            Some(key) => verify_head(head, &key.algorithm, &key.public_key),
             None => Err(format!("key {} is not published", head.key_id)),
         };
         if let Err(e) = checked {

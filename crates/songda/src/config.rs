@@ -160,10 +160,15 @@ pub struct ServeArgs {
     /// the same file. Default: secret.key in the data dir, created at first start.
     #[arg(long, env = "SONGDA_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
-    /// The Ed25519 key that signs the evidence log's tree heads (PKCS#8). Default:
-    /// log-signing.key in the data dir, created at first start.
+    /// The key that signs the evidence log's tree heads (PKCS#8 DER). Default:
+    /// log-signing.key (Ed25519) or log-signing-sm2.key (SM2) in the data dir, created at
+    /// first start.
     #[arg(long, env = "SONGDA_LOG_KEY_FILE")]
     pub log_key_file: Option<PathBuf>,
+    /// How tree heads are signed: ed25519, or sm2 (SM2 over SM3, national cryptography).
+    /// Changing it starts a new key; heads signed by the old one still verify.
+    #[arg(long, env = "SONGDA_LOG_ALGORITHM", default_value = "ed25519", value_parser = ["ed25519", "sm2"])]
+    pub log_algorithm: String,
     /// How long a worker may hold a claimed notification before another may take it.
     /// Longer than the slowest send; a process killed mid-send delays its messages by
     /// this much on PostgreSQL (on SQLite they are re-queued at restart).
@@ -231,8 +236,9 @@ pub struct Settings {
     pub blob_url: Option<String>,
     /// None: secret.key in the data dir.
     pub secret_key_file: Option<PathBuf>,
-    /// None: log-signing.key in the data dir.
+    /// None: the algorithm's default key file in the data dir.
     pub log_key_file: Option<PathBuf>,
+    pub log_algorithm: crate::log::Algorithm,
     pub outbox_lease: time::Duration,
     /// None: the first CJK font found in the usual places.
     pub certificate_font: Option<PathBuf>,
@@ -271,6 +277,8 @@ impl Settings {
             blob_url: a.blob_url.clone().filter(|s| !s.is_empty()),
             secret_key_file: a.secret_key_file.clone(),
             log_key_file: a.log_key_file.clone(),
+            log_algorithm: crate::log::Algorithm::parse(&a.log_algorithm)
+                .map_err(anyhow::Error::msg)?,
             outbox_lease: time::Duration::seconds(a.outbox_lease_secs.max(1).into()),
             certificate_font: a.certificate_font.clone(),
             listen: a.listen,
@@ -299,7 +307,7 @@ impl Settings {
     pub fn log_key_file(&self) -> PathBuf {
         self.log_key_file
             .clone()
-            .unwrap_or_else(|| self.data_dir.join("log-signing.key"))
+            .unwrap_or_else(|| self.data_dir.join(self.log_algorithm.default_key_file()))
     }
 
     pub fn for_tests(data_dir: PathBuf) -> Self {
@@ -309,6 +317,7 @@ impl Settings {
             blob_url: None,
             secret_key_file: None,
             log_key_file: None,
+            log_algorithm: crate::log::Algorithm::Ed25519,
             outbox_lease: time::Duration::seconds(120),
             certificate_font: None,
             data_dir,

@@ -62,7 +62,10 @@ impl AppState {
                 settings.secret_key_file().display()
             );
         }
-        let log_signer = crate::log::LogSigner::load_or_create(&settings.log_key_file())?;
+        let log_signer = crate::log::LogSigner::load_or_create(
+            &settings.log_key_file(),
+            settings.log_algorithm,
+        )?;
         crate::log::publish_key(&store, &log_signer, clock.now()).await?;
         let email = match &settings.smtp_url {
             Some(url) => EmailTransport::smtp(url, &settings.mail_from)?,

@@ -1,24 +1,26 @@
 //! The log's public keys as a verifier is handed them: the JSON of `GET /log/public-key`
 //! (every key the log ever used), one key as JSON, a PEM `PUBLIC KEY` (SubjectPublicKeyInfo,
-//! as `openssl pkey -pubout` writes it), or the 32 bytes in hex.
+//! as `openssl pkey -pubout` writes it; Ed25519 or SM2), or the raw key in hex (32 bytes for
+//! Ed25519, the 65-byte uncompressed point for SM2).
 
-use crate::log::{ALGORITHM, key_id};
-use base64::Engine;
+use crate::log::{Algorithm, check_public_key, key_id};
 use serde::{Deserialize, Serialize};
+use sm2::elliptic_curve::sec1::ToSec1Point;
+use sm2::pkcs8::DecodePublicKey;
 
 /// One public key of the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicKey {
     pub algorithm: String,
     pub key_id: String,
-    /// The raw key, lowercase hex (32 bytes for Ed25519).
+    /// The raw key, lowercase hex (32 bytes for Ed25519, 65 for SM2).
     pub public_key: String,
 }
 
 impl PublicKey {
-    fn ed25519(raw: &[u8]) -> Self {
+    fn new(algorithm: Algorithm, raw: &[u8]) -> Self {
         Self {
-            algorithm: ALGORITHM.into(),
+            algorithm: algorithm.name().into(),
             key_id: key_id(raw),
             public_key: hex::encode(raw),
         }
@@ -43,10 +45,17 @@ pub fn parse_public_keys(bytes: &[u8]) -> Result<Vec<PublicKey>, String> {
     } else {
         let raw = hex::decode(text)
             .map_err(|_| "the public key file is neither JSON, PEM nor hex".to_string())?;
-        if raw.len() != 32 {
-            return Err(format!("a hex public key has 32 bytes, not {}", raw.len()));
-        }
-        vec![PublicKey::ed25519(&raw)]
+        let algorithm = match raw.len() {
+            32 => Algorithm::Ed25519,
+            65 => Algorithm::Sm2Sm3,
+            n => {
+                return Err(format!(
+                    "a hex public key has 32 bytes (Ed25519) or 65 (SM2), not {n}"
+                ));
+            }
+        };
+        check_public_key(algorithm, &raw)?;
+        vec![PublicKey::new(algorithm, &raw)]
     };
     if keys.is_empty() {
         return Err("the public key file holds no key".into());
@@ -63,16 +72,11 @@ fn from_json(text: &str) -> Result<Vec<PublicKey>, String> {
     }
     .map_err(|e| format!("the public key file: {e}"))?;
     for k in &list {
-        if k.algorithm != ALGORITHM {
-            return Err(format!(
-                "key {}: unknown algorithm {:?}",
-                k.key_id, k.algorithm
-            ));
-        }
+        let algorithm =
+            Algorithm::parse(&k.algorithm).map_err(|e| format!("key {}: {e}", k.key_id))?;
         let raw = hex::decode(&k.public_key)
-            .ok()
-            .filter(|r| r.len() == 32)
-            .ok_or_else(|| format!("key {}: the public key is not 32 bytes of hex", k.key_id))?;
+            .map_err(|_| format!("key {}: the public key is not hex", k.key_id))?;
+        check_public_key(algorithm, &raw).map_err(|e| format!("key {}: {e}", k.key_id))?;
         if key_id(&raw) != k.key_id {
             return Err(format!("key {}: the key id is not this key's", k.key_id));
         }
@@ -81,25 +85,26 @@ fn from_json(text: &str) -> Result<Vec<PublicKey>, String> {
 }
 
 fn from_pem(text: &str) -> Result<PublicKey, String> {
-    let body: String = text
-        .lines()
-        .map(str::trim)
-        .skip_while(|l| *l != "-----BEGIN PUBLIC KEY-----")
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END"))
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .map_err(|_| "the PEM public key is not valid base64".to_string())?;
-    match der.strip_prefix(&ED25519_SPKI_PREFIX[..]) {
-        Some(raw) if raw.len() == 32 => Ok(PublicKey::ed25519(raw)),
-        _ => Err("the PEM file does not hold an Ed25519 public key".into()),
+    let der = crate::log::pem_body(text, "PUBLIC KEY")
+        .ok_or_else(|| "the PEM file holds no valid PUBLIC KEY block".to_string())?;
+    if let Some(raw) = der.strip_prefix(&ED25519_SPKI_PREFIX[..])
+        && raw.len() == 32
+    {
+        return Ok(PublicKey::new(Algorithm::Ed25519, raw));
+    }
+    match sm2::PublicKey::from_public_key_der(&der) {
+        Ok(key) => Ok(PublicKey::new(
+            Algorithm::Sm2Sm3,
+            &key.to_sec1_point(false).to_bytes(),
+        )),
+        Err(_) => Err("the PEM file holds neither an Ed25519 nor an SM2 public key".into()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     const RAW: [u8; 32] = [7; 32];
 
@@ -112,7 +117,7 @@ mod tests {
 
     #[test]
     fn every_accepted_form_reads_as_the_same_key() {
-        let key = PublicKey::ed25519(&RAW);
+        let key = PublicKey::new(Algorithm::Ed25519, &RAW);
         let one = serde_json::to_string(&key).unwrap();
         let list = format!(r#"{{"algorithm":"ed25519","keys":[{one}]}}"#);
         for form in [one, list, pem(&RAW), hex::encode(RAW)] {
@@ -125,7 +130,7 @@ mod tests {
 
     #[test]
     fn a_key_id_that_is_not_the_keys_own_is_refused() {
-        let mut key = PublicKey::ed25519(&RAW);
+        let mut key = PublicKey::new(Algorithm::Ed25519, &RAW);
         key.key_id = "0000000000000000".into();
         let err = parse_public_keys(serde_json::to_string(&key).unwrap().as_bytes()).unwrap_err();
         assert!(err.contains("not this key's"), "{err}");
@@ -135,7 +140,7 @@ mod tests {
     fn other_files_are_refused_with_a_reason() {
         for (bytes, says) in [
             (&b"hello"[..], "neither JSON, PEM nor hex"),
-            (&b"abcd"[..], "32 bytes"),
+            (&b"abcd"[..], "32 bytes (Ed25519) or 65 (SM2)"),
             (&b"{\"keys\":[]}"[..], "no key"),
             (&[0xff, 0xfe][..], "not text"),
         ] {
@@ -146,7 +151,7 @@ mod tests {
         assert!(
             parse_public_keys(p256.as_bytes())
                 .unwrap_err()
-                .contains("Ed25519")
+                .contains("neither an Ed25519 nor an SM2")
         );
     }
 }

@@ -258,7 +258,7 @@ fn check_head(proof: &Proof, pinned: Option<&[PublicKey]>, checks: &mut Checks) 
             carried.clone()
         }
     };
-    match verify_head(head, &key.public_key) {
+    match verify_head(head, &key.algorithm, &key.public_key) {
         Ok(()) => {
             checks.ok(format!(
                 "the tree head (log of {} entries, {}) is signed by {} key {}",

@@ -122,12 +122,16 @@ fn client() -> ClientInfo {
 
 fn new_signer() -> LogSigner {
     let dir = tempfile::tempdir().unwrap();
-    LogSigner::load_or_create(&dir.path().join("log-signing.key")).unwrap()
+    LogSigner::load_or_create(
+        &dir.path().join("log-signing.key"),
+        crate::log::Algorithm::Ed25519,
+    )
+    .unwrap()
 }
 
 fn public_key(signer: &LogSigner) -> PublicKey {
     PublicKey {
-        algorithm: crate::log::ALGORITHM.into(),
+        algorithm: signer.algorithm().name().into(),
         key_id: signer.key_id().into(),
         public_key: signer.public_key().into(),
     }

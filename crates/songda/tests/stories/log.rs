@@ -34,13 +34,13 @@ async fn anyone_can_check_that_every_event_is_in_a_signed_head_and_that_heads_on
     let public = keys["public_key"].as_str().unwrap();
     assert_eq!(keys["key_id"], head1.key_id.as_str());
     assert_eq!(keys["keys"][0]["public_key"], public);
-    songda::log::verify_head(&head1, public).unwrap();
+    songda::log::verify_head(&head1, "ed25519", public).unwrap();
     assert_eq!(head1.size, app.state.store.log_size().await.unwrap());
     assert!(head1.size >= 3, "{head1:?}");
     // A changed head no longer verifies.
     let mut forged = head1.clone();
     forged.size -= 1;
-    assert!(songda::log::verify_head(&forged, public).is_err());
+    assert!(songda::log::verify_head(&forged, "ed25519", public).is_err());
 
     // Every event is a leaf of the signed tree: its canonical bytes hash to the leaf, and
     // the inclusion proof leads to the signed root.
@@ -76,7 +76,7 @@ async fn anyone_can_check_that_every_event_is_in_a_signed_head_and_that_heads_on
     )
     .unwrap();
     assert!(head2.size > head1.size);
-    songda::log::verify_head(&head2, public).unwrap();
+    songda::log::verify_head(&head2, "ed25519", public).unwrap();
     let v = anon
         .json_ok(
             anon.get(&format!(

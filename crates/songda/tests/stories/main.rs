@@ -10,6 +10,7 @@ mod email;
 mod helpers;
 mod journey;
 mod log;
+mod national_crypto;
 mod openapi;
 mod pages;
 mod process;

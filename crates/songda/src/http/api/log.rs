@@ -78,7 +78,7 @@ async fn get_consistency(
 async fn get_public_key(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let keys = state.store.log_keys().await?;
     Ok(Json(json!({
-        "algorithm": crate::log::ALGORITHM,
+        "algorithm": state.log_signer.algorithm().name(),
         "key_id": state.log_signer.key_id(),
         "public_key": state.log_signer.public_key(),
         "keys": keys,
