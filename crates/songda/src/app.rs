@@ -41,6 +41,7 @@ impl App {
         if worker {
             tokio::spawn(crate::jobs::outbox::run(self.state.clone()));
             tokio::spawn(crate::log::run_sequencer(self.state.clone()));
+            tokio::spawn(crate::log::run_timestamper(self.state.clone()));
         }
         let router = crate::http::router(self.state.clone());
         axum::serve(

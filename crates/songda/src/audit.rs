@@ -34,6 +34,8 @@ pub struct AuditReport {
     pub entries: u64,
     pub nodes: u64,
     pub heads: usize,
+    /// RFC 3161 tokens of heads checked.
+    pub timestamps: usize,
     pub documents: usize,
     pub problems: Vec<String>,
     pub more_problems: usize,
@@ -94,10 +96,11 @@ impl AuditReport {
     pub fn to_text(&self) -> String {
         let secs = self.elapsed.as_secs_f64();
         let mut out = format!(
-            "entries    {} recomputed ({} stored nodes compared)\nheads      {} signed heads checked\ndocuments  {} re-hashed\ntook       {:.2} s ({:.0} entries/s)\n",
+            "entries    {} recomputed ({} stored nodes compared)\nheads      {} signed heads checked\ntimestamps {} RFC 3161 tokens checked\ndocuments  {} re-hashed\ntook       {:.2} s ({:.0} entries/s)\n",
             self.entries,
             self.nodes,
             self.heads,
+            self.timestamps,
             self.documents,
             secs,
             self.entries as f64 / secs.max(1e-9)
@@ -132,6 +135,7 @@ pub async fn run(store: &Store, blobs: Option<&BlobStore>) -> Result<AuditReport
     let started = Instant::now();
     let mut report = AuditReport::default();
     let heads = check_signatures(store, &mut report).await?;
+    check_timestamps(store, &mut report).await?;
     let mut next_head = 0;
     let mut last_good_head = 0u64;
     let mut frontier = Frontier::default();
@@ -219,6 +223,26 @@ async fn event_name(store: &Store, seq: i64) -> Result<String, StoreError> {
         Some((event_type, id)) => format!("{event_type} {id}"),
         None => "missing".into(),
     })
+}
+
+/// Every stored timestamp token must stamp its head and be signed by a timestamping
+/// certificate (which authority is trusted is for the reader of a certificate to say).
+async fn check_timestamps(store: &Store, report: &mut AuditReport) -> Result<(), StoreError> {
+    use base64::Engine;
+    for (head, token) in store.head_timestamps().await? {
+        let checked = base64::engine::general_purpose::STANDARD
+            .decode(&token)
+            .map_err(|_| "the token is not base64".to_string())
+            .and_then(|der| crate::timestamp::check(&der, &crate::timestamp::imprint(&head), &[]));
+        if let Err(e) = checked {
+            report.problem(format!(
+                "the timestamp of the head of size {} signed at {}: {e}",
+                head.size, head.timestamp
+            ));
+        }
+        report.timestamps += 1;
+    }
+    Ok(())
 }
 
 /// Every stored head must be signed by a published key; returns them, smallest first.

@@ -153,7 +153,7 @@ async fn open_store(args: &DataArgs) -> anyhow::Result<Store> {
 
 /// `songda verify`: offline, no database, no server. Exit 0 valid, 1 invalid, 2 unusable.
 pub fn verify(args: &VerifyArgs) -> std::process::ExitCode {
-    use crate::verify::{GivenDocument, parse_public_keys, verify};
+    use crate::verify::{GivenDocument, Trust, parse_public_keys, verify_with};
     use std::process::ExitCode;
     let unusable = |message: String| {
         eprintln!("songda verify: {message}");
@@ -180,7 +180,22 @@ pub fn verify(args: &VerifyArgs) -> std::process::ExitCode {
         },
         Err(e) => return unusable(e),
     };
-    let report = match verify(&certificate, &documents, keys.as_deref()) {
+    let tsa_certificates = match args.tsa_cert.as_deref().map(read).transpose() {
+        Ok(bytes) => match bytes
+            .as_deref()
+            .map(crate::timestamp::read_certificates)
+            .transpose()
+        {
+            Ok(certs) => certs.unwrap_or_default(),
+            Err(e) => return unusable(format!("--tsa-cert: {e}")),
+        },
+        Err(e) => return unusable(e),
+    };
+    let trust = Trust {
+        keys: keys.as_deref(),
+        tsa_certificates: &tsa_certificates,
+    };
+    let report = match verify_with(&certificate, &documents, trust) {
         Ok(report) => report,
         Err(e) => return unusable(e.0),
     };

@@ -67,6 +67,11 @@ pub struct VerifyArgs {
     /// Without it the key inside the certificate is used, and the report says so.
     #[arg(long, value_name = "FILE")]
     pub public_key: Option<PathBuf>,
+    /// The timestamp authority's certificate or its CA (PEM or DER): the head's RFC 3161
+    /// timestamp must chain to it. Without it any authority's token is checked, and the
+    /// report says so.
+    #[arg(long, value_name = "FILE")]
+    pub tsa_cert: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -169,6 +174,14 @@ pub struct ServeArgs {
     /// Changing it starts a new key; heads signed by the old one still verify.
     #[arg(long, env = "SONGDA_LOG_ALGORITHM", default_value = "ed25519", value_parser = ["ed25519", "sm2"])]
     pub log_algorithm: String,
+    /// An RFC 3161 timestamp authority (http:// or https://) that stamps each signed tree
+    /// head; certificates then carry its token. Default: none.
+    #[arg(long, env = "SONGDA_TSA_URL")]
+    pub tsa_url: Option<String>,
+    /// The timestamp authority's certificate or its CA (PEM or DER): tokens that do not
+    /// chain to it are refused, and /verify checks certificates' tokens against it.
+    #[arg(long, env = "SONGDA_TSA_CERT")]
+    pub tsa_cert: Option<PathBuf>,
     /// How long a worker may hold a claimed notification before another may take it.
     /// Longer than the slowest send; a process killed mid-send delays its messages by
     /// this much on PostgreSQL (on SQLite they are re-queued at restart).
@@ -239,6 +252,9 @@ pub struct Settings {
     /// None: the algorithm's default key file in the data dir.
     pub log_key_file: Option<PathBuf>,
     pub log_algorithm: crate::log::Algorithm,
+    /// None: heads are not timestamped.
+    pub tsa_url: Option<String>,
+    pub tsa_cert: Option<PathBuf>,
     pub outbox_lease: time::Duration,
     /// None: the first CJK font found in the usual places.
     pub certificate_font: Option<PathBuf>,
@@ -260,6 +276,7 @@ impl std::fmt::Debug for Settings {
             )
             .field("blob_url", &self.blob_url)
             .field("secret_key_file", &self.secret_key_file)
+            .field("tsa_url", &self.tsa_url)
             .field("listen", &self.listen)
             .field("sms_file", &self.sms_file)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
@@ -279,6 +296,8 @@ impl Settings {
             log_key_file: a.log_key_file.clone(),
             log_algorithm: crate::log::Algorithm::parse(&a.log_algorithm)
                 .map_err(anyhow::Error::msg)?,
+            tsa_url: a.tsa_url.clone().filter(|s| !s.is_empty()),
+            tsa_cert: a.tsa_cert.clone(),
             outbox_lease: time::Duration::seconds(a.outbox_lease_secs.max(1).into()),
             certificate_font: a.certificate_font.clone(),
             listen: a.listen,
@@ -318,6 +337,8 @@ impl Settings {
             secret_key_file: None,
             log_key_file: None,
             log_algorithm: crate::log::Algorithm::Ed25519,
+            tsa_url: None,
+            tsa_cert: None,
             outbox_lease: time::Duration::seconds(120),
             certificate_font: None,
             data_dir,

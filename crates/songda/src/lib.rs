@@ -18,4 +18,5 @@ pub mod pdf;
 pub mod secrets;
 pub mod state;
 pub mod store;
+pub mod timestamp;
 pub mod verify;

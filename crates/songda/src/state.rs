@@ -20,6 +20,8 @@ pub struct Inner {
     pub blobs: BlobStore,
     pub secrets: Secrets,
     pub log_signer: crate::log::LogSigner,
+    /// The timestamp authority of signed heads, if configured.
+    pub timestamper: Option<crate::log::Timestamper>,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub transports: Transports,
@@ -67,6 +69,25 @@ impl AppState {
             settings.log_algorithm,
         )?;
         crate::log::publish_key(&store, &log_signer, clock.now()).await?;
+        let timestamper = match &settings.tsa_url {
+            Some(url) => {
+                let trusted = match &settings.tsa_cert {
+                    Some(path) => {
+                        let bytes = std::fs::read(path).with_context(|| {
+                            format!("reading SONGDA_TSA_CERT {}", path.display())
+                        })?;
+                        crate::timestamp::read_certificates(&bytes).map_err(|e| {
+                            anyhow::anyhow!("SONGDA_TSA_CERT {}: {e}", path.display())
+                        })?
+                    }
+                    None => Vec::new(),
+                };
+                Some(crate::log::Timestamper::new(
+                    crate::timestamp::Authority::new(url, trusted)?,
+                ))
+            }
+            None => None,
+        };
         let email = match &settings.smtp_url {
             Some(url) => EmailTransport::smtp(url, &settings.mail_from)?,
             None => EmailTransport::files(dir.join("mail"), &settings.mail_from)?,
@@ -80,6 +101,7 @@ impl AppState {
             blobs,
             secrets,
             log_signer,
+            timestamper,
             settings,
             clock,
             transports,

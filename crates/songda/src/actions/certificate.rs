@@ -5,10 +5,13 @@
 //! (`crate::verify`) checks each against them.
 
 use crate::error::{AppError, AppResult, Kind};
-use crate::log::current_head;
+use crate::log::{current_head, head_timestamp};
 use crate::state::AppState;
 use crate::store::{ServiceDetail, StoreError};
-use crate::verify::{CERTIFICATE_VERSION, LogFormat, Proof, ProofEntry, PublicKey};
+use crate::verify::{
+    CERTIFICATE_VERSION, HeadTimestamp, LogFormat, Proof, ProofEntry, PublicKey, TIMESTAMP_FORMAT,
+};
+use base64::Engine;
 use rand::RngExt;
 use serde_json::{Value, json};
 use songda_core::policy::Regime;
@@ -27,7 +30,8 @@ pub async fn build(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
     loop {
         let cert = assemble(state, &detail, &keys).await?;
         let bytes = serde_json::to_vec(&cert).map_err(AppError::internal)?;
-        let report = crate::verify::verify(&bytes, &[], Some(&keys)).map_err(AppError::internal)?;
+        let report = crate::verify::verify_with(&bytes, &[], trust(state, &keys))
+            .map_err(AppError::internal)?;
         if report.valid {
             return Ok(cert);
         }
@@ -41,6 +45,19 @@ pub async fn build(state: &AppState, d: &ServiceDetail) -> AppResult<Value> {
         }
         attempt += 1;
         detail = state.store.service(d.service.id).await?;
+    }
+}
+
+/// What the platform trusts when it checks a certificate: its own keys, and the timestamp
+/// authority's certificate if one is configured.
+pub fn trust<'a>(state: &'a AppState, keys: &'a [PublicKey]) -> crate::verify::Trust<'a> {
+    crate::verify::Trust {
+        keys: Some(keys),
+        tsa_certificates: state
+            .timestamper
+            .as_ref()
+            .map(|t| t.authority().trusted())
+            .unwrap_or_default(),
     }
 }
 
@@ -80,11 +97,29 @@ async fn assemble(state: &AppState, d: &ServiceDetail, keys: &[PublicKey]) -> Ap
         .find(|k| k.key_id == head.key_id)
         .cloned()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("key {} not published", head.key_id)))?;
+    let timestamp = head_timestamp(state, &head).await?.and_then(|token| {
+        let der = base64::engine::general_purpose::STANDARD.decode(&token).ok()?;
+        let imprint = crate::timestamp::imprint(&head);
+        match crate::timestamp::check(&der, &imprint, &[]) {
+            Ok(stamp) => Some(HeadTimestamp {
+                format: TIMESTAMP_FORMAT.into(),
+                imprint: hex::encode(imprint),
+                gen_time: stamp.gen_time,
+                authority: stamp.authority,
+                token,
+            }),
+            Err(e) => {
+                tracing::error!(size = head.size, error = %e, "a stored head timestamp does not check out; run songda audit");
+                None
+            }
+        }
+    });
     let proof = Proof {
         log: LogFormat::current(),
         head,
         public_key,
         entries: proof_entries,
+        timestamp,
     };
     let code = verification_code(state, d).await?;
     let events: Vec<_> = entries.iter().map(|e| &e.event).collect();

@@ -77,7 +77,8 @@ pub async fn verify(
             let cert = certificate::build(state, &detail).await?;
             let bytes = serde_json::to_vec(&cert).map_err(AppError::internal)?;
             let mut report =
-                verify::verify(&bytes, documents, Some(&keys)).map_err(AppError::internal)?;
+                verify::verify_with(&bytes, documents, certificate::trust(state, &keys))
+                    .map_err(AppError::internal)?;
             if let Some(p) = report.proven.as_mut() {
                 p.recipient = mask_name(&p.recipient);
             }
@@ -87,7 +88,8 @@ pub async fn verify(
             })
         }
         Subject::Certificate(bytes) => {
-            let report = verify::verify(&bytes, documents, Some(&keys)).map_err(|e| {
+            let report = verify::verify_with(&bytes, documents, certificate::trust(state, &keys))
+                .map_err(|e| {
                 let mut err = AppError::new(Kind::BadRequest, "not_a_certificate", e.0);
                 err.field = Some("certificate".into());
                 err

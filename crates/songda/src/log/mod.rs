@@ -8,11 +8,13 @@
 //! a second while events arrive.
 
 mod signer;
+mod timestamps;
 
 pub(crate) use signer::pem_body;
 pub use signer::{
     Algorithm, LogSigner, SM2_DISTINGUISHING_ID, check_public_key, key_id, verify_head,
 };
+pub use timestamps::{Timestamper, head_timestamp, run_timestamper};
 
 use crate::state::AppState;
 use crate::store::{LogKey, StoreError};
@@ -35,8 +37,7 @@ pub async fn current_head(state: &AppState) -> Result<TreeHead, StoreError> {
             songda_core::timefmt::rfc3339(state.now()),
         )
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    state.store.add_tree_head(&head).await?;
-    Ok(head)
+    state.store.add_tree_head(&head).await
 }
 
 /// Signs heads while events arrive, checking once a second, until the process stops.

@@ -29,8 +29,9 @@ impl Store {
         .await?)
     }
 
-    /// Stores a signed head (a second head of the same size by the same key is dropped).
-    pub async fn add_tree_head(&self, head: &TreeHead) -> Result<()> {
+    /// Stores a signed head and returns the head stored for its size and key: this one, or
+    /// the one a concurrent signer stored first.
+    pub async fn add_tree_head(&self, head: &TreeHead) -> Result<TreeHead> {
         sqlx::query(
             "INSERT INTO tree_heads (size, root, timestamp, algorithm, key_id, signature)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (size, key_id) DO NOTHING",
@@ -43,7 +44,57 @@ impl Store {
         .bind(&head.signature)
         .execute(self.writer())
         .await?;
+        let row: HeadRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {HEAD_COLUMNS} FROM tree_heads WHERE size = $1 AND key_id = $2"
+        )))
+        .bind(head.size as i64)
+        .bind(&head.key_id)
+        .fetch_one(self.writer())
+        .await?;
+        Ok(head_of_row(row))
+    }
+
+    /// Keeps the timestamp token (DER, base64) of a stored head; a head keeps its first.
+    pub async fn set_head_timestamp(&self, head: &TreeHead, token: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE tree_heads SET tsa_token = $1
+             WHERE size = $2 AND key_id = $3 AND signature = $4 AND tsa_token IS NULL",
+        )
+        .bind(token)
+        .bind(head.size as i64)
+        .bind(&head.key_id)
+        .bind(&head.signature)
+        .execute(self.writer())
+        .await?;
         Ok(())
+    }
+
+    /// The timestamp token of a stored head, if it has one.
+    pub async fn head_timestamp(&self, head: &TreeHead) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT tsa_token FROM tree_heads WHERE size = $1 AND key_id = $2 AND signature = $3",
+        )
+        .bind(head.size as i64)
+        .bind(&head.key_id)
+        .bind(&head.signature)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.and_then(|(t,)| t))
+    }
+
+    /// Every stored head with a timestamp, and its token, smallest first.
+    pub async fn head_timestamps(&self) -> Result<Vec<(TreeHead, String)>> {
+        let rows: Vec<(i64, String, String, String, String, String, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {HEAD_COLUMNS}, tsa_token FROM tree_heads
+                 WHERE tsa_token IS NOT NULL ORDER BY size, timestamp"
+            )))
+            .fetch_all(self.reader())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(a, b, c, d, e, f, token)| (head_of_row((a, b, c, d, e, f)), token))
+            .collect())
     }
 
     /// The head of the largest tree signed so far.

@@ -38,6 +38,11 @@ const SQLITE: &[Migration] = &[
         "certificates",
         include_str!("../../migrations/sqlite/0005_certificates.sql"),
     ),
+    (
+        6,
+        "head_timestamps",
+        include_str!("../../migrations/sqlite/0006_head_timestamps.sql"),
+    ),
 ];
 const POSTGRES: &[Migration] = &[
     (
@@ -64,6 +69,11 @@ const POSTGRES: &[Migration] = &[
         5,
         "certificates",
         include_str!("../../migrations/postgres/0005_certificates.sql"),
+    ),
+    (
+        6,
+        "head_timestamps",
+        include_str!("../../migrations/postgres/0006_head_timestamps.sql"),
     ),
 ];
 

@@ -61,6 +61,38 @@ pub struct Proof {
     pub head: TreeHead,
     pub public_key: PublicKey,
     pub entries: Vec<ProofEntry>,
+    /// The head's RFC 3161 timestamp, when the platform has a timestamp authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<HeadTimestamp>,
+}
+
+/// An RFC 3161 timestamp of the proof's head. Only the token counts; the readable fields
+/// must say what it says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadTimestamp {
+    /// `rfc3161`.
+    pub format: String,
+    /// What the token stamps: the SHA-256 of the head's signed bytes, hex.
+    pub imprint: String,
+    /// The authority's time.
+    pub gen_time: String,
+    /// Who signed the token (its certificate's common name and organisation).
+    pub authority: String,
+    /// The TimeStampToken (CMS ContentInfo), DER in base64.
+    pub token: String,
+}
+
+/// The format name of [`HeadTimestamp`].
+pub const TIMESTAMP_FORMAT: &str = "rfc3161";
+
+/// What the reader of a certificate trusts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Trust<'a> {
+    /// The log's keys (`--public-key`); None: the certificate's own key, with a warning.
+    pub keys: Option<&'a [PublicKey]>,
+    /// Certificates (DER) a timestamp authority must chain to (`--tsa-cert`); empty: any
+    /// authority, with a warning.
+    pub tsa_certificates: &'a [Vec<u8>],
 }
 
 /// How one check ended.
@@ -98,6 +130,9 @@ pub struct Proven {
     pub head_size: u64,
     pub head_timestamp: String,
     pub key_id: String,
+    /// The authority's time for the head, when a timestamp checked out.
+    pub timestamped_at: Option<String>,
+    pub timestamp_authority: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -179,6 +214,23 @@ pub fn verify(
     documents: &[GivenDocument],
     pinned: Option<&[PublicKey]>,
 ) -> Result<Report, Unusable> {
+    verify_with(
+        certificate,
+        documents,
+        Trust {
+            keys: pinned,
+            tsa_certificates: &[],
+        },
+    )
+}
+
+/// Verifies a certificate with what the reader trusts.
+pub fn verify_with(
+    certificate: &[u8],
+    documents: &[GivenDocument],
+    trust: Trust<'_>,
+) -> Result<Report, Unusable> {
+    let pinned = trust.keys;
     let cert: serde_json::Value = serde_json::from_slice(certificate)
         .map_err(|e| Unusable(format!("the certificate is not JSON: {e}")))?;
     let version = cert
@@ -225,6 +277,15 @@ pub fn verify(
     proven.head_size = proof.head.size;
     proven.head_timestamp = proof.head.timestamp.clone();
     proven.key_id = proof.head.key_id.clone();
+    if let Some(stamp) = &proof.timestamp {
+        check_timestamp(
+            &proof.head,
+            stamp,
+            trust.tsa_certificates,
+            &mut proven,
+            &mut checks,
+        );
+    }
     check_documents(documents, &mut proven, &mut checks);
     Ok(checks.report(Some(proven)))
 }
@@ -339,6 +400,72 @@ fn check_entries(proof: &Proof, checks: &mut Checks) -> Option<Vec<(u64, Event)>
     Some(events)
 }
 
+/// The head's timestamp: the token must stamp this head, be signed by a timestamping
+/// certificate (one that chains to a trusted one, if given) and say what the readable
+/// fields say.
+fn check_timestamp(
+    head: &TreeHead,
+    stamp: &HeadTimestamp,
+    trusted: &[Vec<u8>],
+    proven: &mut Proven,
+    checks: &mut Checks,
+) {
+    use base64::Engine;
+    if stamp.format != TIMESTAMP_FORMAT {
+        checks.fail(format!(
+            "the head's timestamp has an unknown format {:?}",
+            stamp.format
+        ));
+        return;
+    }
+    let imprint = crate::timestamp::imprint(head);
+    if stamp.imprint != hex::encode(imprint) {
+        checks.fail("the timestamp's stated imprint is not this head's");
+        return;
+    }
+    let Ok(token) = base64::engine::general_purpose::STANDARD.decode(&stamp.token) else {
+        checks.fail("the timestamp token is not base64");
+        return;
+    };
+    let checked = match crate::timestamp::check(&token, &imprint, trusted) {
+        Ok(s) => s,
+        Err(e) => {
+            checks.fail(format!("the head's RFC 3161 timestamp: {e}"));
+            return;
+        }
+    };
+    if checked.gen_time != stamp.gen_time || checked.authority != stamp.authority {
+        checks.fail(format!(
+            "the certificate says the head was timestamped at {} by {}, its token says {} by {}",
+            stamp.gen_time, stamp.authority, checked.gen_time, checked.authority
+        ));
+        return;
+    }
+    checks.ok(format!(
+        "the tree head was timestamped at {} by {} (RFC 3161, serial {}, policy {})",
+        checked.gen_time, checked.authority, checked.serial, checked.policy
+    ));
+    if !checked.trusted {
+        checks.warn(format!(
+            "the timestamp authority {} was not checked against a trusted certificate: pass --tsa-cert with its certificate or its CA",
+            checked.authority
+        ));
+    }
+    let parse = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    };
+    if let (Some(stamped), Some(signed)) = (parse(&checked.gen_time), parse(&head.timestamp))
+        && signed - stamped > time::Duration::minutes(5)
+    {
+        checks.warn(format!(
+            "the head claims to be signed at {}, after the authority stamped it at {}: the platform's clock was ahead",
+            head.timestamp, checked.gen_time
+        ));
+    }
+    proven.timestamped_at = Some(checked.gen_time);
+    proven.timestamp_authority = Some(checked.authority);
+}
+
 /// Each given file must be byte-identical to a proven document.
 fn check_documents(documents: &[GivenDocument], proven: &mut Proven, checks: &mut Checks) {
     for given in documents {
@@ -387,6 +514,9 @@ impl Report {
                     out.push_str(&format!("  legal time of service {at} under rule {rule}\n"))
                 }
                 _ => out.push_str("  not yet served in law\n"),
+            }
+            if let (Some(at), Some(by)) = (&p.timestamped_at, &p.timestamp_authority) {
+                out.push_str(&format!("  log head timestamped at {at} by {by}\n"));
             }
         }
         let failures = self

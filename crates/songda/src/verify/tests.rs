@@ -376,6 +376,7 @@ impl Story {
             public_key: public_key(&signer),
             entries: indices.iter().map(|&i| log.entry(i, head.size)).collect(),
             head,
+            timestamp: None,
         };
         let listed: Vec<Value> = bodies
             .iter()

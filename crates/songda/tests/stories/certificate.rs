@@ -376,7 +376,7 @@ async fn guessing_verification_codes_is_rate_limited() {
 }
 
 /// Runs a poppler tool on a PDF and returns what it printed.
-fn poppler(tool: &str, args: &[&str], pdf: &Path, after: &[&str]) -> String {
+pub(crate) fn poppler(tool: &str, args: &[&str], pdf: &Path, after: &[&str]) -> String {
     let o = Command::new(tool)
         .args(args)
         .arg(pdf)

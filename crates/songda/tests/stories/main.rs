@@ -17,4 +17,6 @@ mod process;
 mod rules;
 mod scaleout;
 mod store_contract;
+mod timestamp;
+mod tsa;
 mod webdriver;

@@ -45,7 +45,7 @@ pub(super) fn evidence_log(flow: &mut Flow, cert: &Value) {
         p("/log/event_encoding").unwrap_or_else(dash)
     );
     let hex = |v: Option<String>| (v.map_or_else(dash, |s| chunked(&s, 64)), HASH);
-    let rows: Vec<(&str, Vec<(String, Style)>)> = vec![
+    let mut rows: Vec<(&str, Vec<(String, Style)>)> = vec![
         ("记账方法", vec![(method, SMALL)]),
         (
             "日志大小",
@@ -77,6 +77,16 @@ pub(super) fn evidence_log(flow: &mut Flow, cert: &Value) {
         ("树头签名", vec![hex(p("/head/signature"))]),
         ("本凭证证明的事件", vec![(proven, SMALL)]),
     ];
+    if let Some(at) = p("/timestamp/gen_time") {
+        let by = p("/timestamp/authority").unwrap_or_else(dash);
+        rows.push((
+            "可信时间戳",
+            vec![(
+                format!("{}，由 {by} 签发（RFC 3161）", beijing_full(&at)),
+                SMALL,
+            )],
+        ));
+    }
     form_table(flow, SMALL_BOLD, rows);
     flow.gap(3.0);
     flow.paragraph(
