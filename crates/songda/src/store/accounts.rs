@@ -73,17 +73,18 @@ pub struct NewUser<'a> {
     pub court_id: Option<CourtId>,
 }
 
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: String,
-    role: String,
-    name: String,
-    login: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    password_hash: String,
-    phone_verified_at: Option<String>,
-    court_id: Option<String>,
+row_struct! {
+    struct UserRow {
+        id: String,
+        role: String,
+        name: String,
+        login: Option<String>,
+        phone: Option<String>,
+        email: Option<String>,
+        password_hash: String,
+        phone_verified_at: Option<String>,
+        court_id: Option<String>,
+    }
 }
 
 impl UserRow {

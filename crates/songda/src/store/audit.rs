@@ -6,14 +6,16 @@ use super::heads::{HEAD_COLUMNS, HeadRow, head_of_row};
 use super::{Result, Store};
 use songda_core::evidence::head::TreeHead;
 
-/// One stored event row as the audit sees it: what was hashed, what was stored as its
-/// leaf, and the stored level-0 node (the copy proofs are built from).
-#[derive(Debug, sqlx::FromRow)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub body: String,
-    pub leaf_hash: Option<String>,
-    pub node: Option<String>,
+row_struct! {
+    /// One stored event row as the audit sees it: what was hashed, what was stored as its
+    /// leaf, and the stored level-0 node (the copy proofs are built from).
+    #[derive(Debug)]
+    pub struct AuditRow {
+        pub seq: i64,
+        pub body: String,
+        pub leaf_hash: Option<String>,
+        pub node: Option<String>,
+    }
 }
 
 impl Store {

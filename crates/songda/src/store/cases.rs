@@ -96,14 +96,15 @@ pub struct NewDocument<'a> {
     pub page_count: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct CaseRow {
-    id: String,
-    court_id: String,
-    court_name: String,
-    case_number: String,
-    title: String,
-    created_at: String,
+row_struct! {
+    struct CaseRow {
+        id: String,
+        court_id: String,
+        court_name: String,
+        case_number: String,
+        title: String,
+        created_at: String,
+    }
 }
 
 impl CaseRow {
@@ -123,24 +124,25 @@ const CASE_SELECT: &str =
     "SELECT c.id, c.court_id, ct.name AS court_name, c.case_number, c.title, c.created_at
      FROM cases c JOIN courts ct ON ct.id = c.court_id";
 
-#[derive(sqlx::FromRow)]
-struct PartyRow {
-    id: String,
-    case_id: String,
-    name: String,
-    role: String,
-    phone: String,
-    email: Option<String>,
-    bound_user_id: Option<String>,
-    bound_at: Option<String>,
-    c_version: Option<i64>,
-    c_basis: Option<String>,
-    c_channels: Option<String>,
-    c_phone: Option<String>,
-    c_email: Option<String>,
-    c_provenance: Option<String>,
-    c_notice_version: Option<String>,
-    c_recorded_at: Option<String>,
+row_struct! {
+    struct PartyRow {
+        id: String,
+        case_id: String,
+        name: String,
+        role: String,
+        phone: String,
+        email: Option<String>,
+        bound_user_id: Option<String>,
+        bound_at: Option<String>,
+        c_version: Option<i64>,
+        c_basis: Option<String>,
+        c_channels: Option<String>,
+        c_phone: Option<String>,
+        c_email: Option<String>,
+        c_provenance: Option<String>,
+        c_notice_version: Option<String>,
+        c_recorded_at: Option<String>,
+    }
 }
 
 const PARTY_SELECT: &str =
@@ -191,16 +193,17 @@ impl PartyRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct DocumentRow {
-    id: String,
-    case_id: String,
-    title: String,
-    doc_type: String,
-    sha256: String,
-    size: i64,
-    page_count: i64,
-    uploaded_at: String,
+row_struct! {
+    struct DocumentRow {
+        id: String,
+        case_id: String,
+        title: String,
+        doc_type: String,
+        sha256: String,
+        size: i64,
+        page_count: i64,
+        uploaded_at: String,
+    }
 }
 
 pub(crate) const DOCUMENT_COLUMNS: &str =

@@ -125,12 +125,14 @@ pub(super) fn head_of_row(
     }
 }
 
-/// A published public key of the log.
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
-pub struct LogKey {
-    pub key_id: String,
-    pub algorithm: String,
-    /// 32 bytes, lowercase hex.
-    pub public_key: String,
-    pub created_at: String,
+row_struct! {
+    /// A published public key of the log.
+    #[derive(Clone, Debug, serde::Serialize)]
+    pub struct LogKey {
+        pub key_id: String,
+        pub algorithm: String,
+        /// The raw key, lowercase hex (32 bytes for Ed25519, 65 for SM2).
+        pub public_key: String,
+        pub created_at: String,
+    }
 }

@@ -13,6 +13,32 @@
 //! claims, the evidence sequencer, migrations under a lock) the code asks `backend()`.
 //! `docs/design.md` says why this is one adapter with two dialects rather than two.
 
+/// Declares a struct read from a query row by column name, as `#[derive(sqlx::FromRow)]`
+/// would. The derive needs sqlx's macro crate, which builds both database drivers (SQLite's
+/// C source included) a second time for the compiler; this costs nothing to build.
+macro_rules! row_struct {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident : $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $ty),*
+        }
+
+        impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for $name {
+            fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                Ok(Self {
+                    $($field: row.try_get(stringify!($field))?),*
+                })
+            }
+        }
+    };
+}
+
 mod accounts;
 mod audit;
 mod cases;

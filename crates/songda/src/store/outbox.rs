@@ -44,24 +44,25 @@ pub struct Notification {
     pub sent_at: Option<OffsetDateTime>,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: String,
-    channel: String,
-    purpose: String,
-    recipient: String,
-    subject: Option<String>,
-    body: String,
-    secret: Option<String>,
-    case_id: Option<String>,
-    service_id: Option<String>,
-    party_id: Option<String>,
-    status: String,
-    attempts: i64,
-    last_error: Option<String>,
-    gateway_ref: Option<String>,
-    created_at: String,
-    sent_at: Option<String>,
+row_struct! {
+    struct Row {
+        id: String,
+        channel: String,
+        purpose: String,
+        recipient: String,
+        subject: Option<String>,
+        body: String,
+        secret: Option<String>,
+        case_id: Option<String>,
+        service_id: Option<String>,
+        party_id: Option<String>,
+        status: String,
+        attempts: i64,
+        last_error: Option<String>,
+        gateway_ref: Option<String>,
+        created_at: String,
+        sent_at: Option<String>,
+    }
 }
 
 const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, status, attempts, last_error, gateway_ref, created_at, sent_at";

@@ -107,26 +107,27 @@ pub struct InboxFilter {
     pub q: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: String,
-    case_id: String,
-    party_id: String,
-    stage: String,
-    regime: String,
-    provenance: String,
-    consent_basis: String,
-    consent_version: i64,
-    deposited_at: String,
-    served_at: Option<String>,
-    service_rule: Option<String>,
-    first_viewed_at: Option<String>,
-    signed_at: Option<String>,
-    refused_at: Option<String>,
-    refusal_reason: Option<String>,
-    refusal_note: Option<String>,
-    created_at: String,
-    verification_code: Option<String>,
+row_struct! {
+    struct Row {
+        id: String,
+        case_id: String,
+        party_id: String,
+        stage: String,
+        regime: String,
+        provenance: String,
+        consent_basis: String,
+        consent_version: i64,
+        deposited_at: String,
+        served_at: Option<String>,
+        service_rule: Option<String>,
+        first_viewed_at: Option<String>,
+        signed_at: Option<String>,
+        refused_at: Option<String>,
+        refusal_reason: Option<String>,
+        refusal_note: Option<String>,
+        created_at: String,
+        verification_code: Option<String>,
+    }
 }
 
 const COLUMNS: &str =
