@@ -165,7 +165,7 @@ async fn main() {
         started.elapsed()
     );
     // `songda audit` on this log (no documents): read, re-hash and compare everything.
-    let report = songda::audit::run(&store, None).await.expect("audit");
+    let report = songda::audit::run(&store, None, &[]).await.expect("audit");
     assert!(report.clean(), "{}", report.to_text());
     println!(
         "  audit of the whole log: {:>9.0} entries/s ({} entries, {} nodes compared, {:.2} s)",

@@ -36,6 +36,8 @@ pub struct AuditReport {
     pub heads: usize,
     /// RFC 3161 tokens of heads checked.
     pub timestamps: usize,
+    /// Whether they were checked against a trusted authority certificate.
+    pub timestamps_pinned: bool,
     pub documents: usize,
     pub problems: Vec<String>,
     pub more_problems: usize,
@@ -96,11 +98,16 @@ impl AuditReport {
     pub fn to_text(&self) -> String {
         let secs = self.elapsed.as_secs_f64();
         let mut out = format!(
-            "entries    {} recomputed ({} stored nodes compared)\nheads      {} signed heads checked\ntimestamps {} RFC 3161 tokens checked\ndocuments  {} re-hashed\ntook       {:.2} s ({:.0} entries/s)\n",
+            "entries    {} recomputed ({} stored nodes compared)\nheads      {} signed heads checked\ntimestamps {} RFC 3161 tokens checked{}\ndocuments  {} re-hashed\ntook       {:.2} s ({:.0} entries/s)\n",
             self.entries,
             self.nodes,
             self.heads,
             self.timestamps,
+            if self.timestamps > 0 && !self.timestamps_pinned {
+                " (their authority not pinned: pass --tsa-cert)"
+            } else {
+                ""
+            },
             self.documents,
             secs,
             self.entries as f64 / secs.max(1e-9)
@@ -131,11 +138,17 @@ impl AuditReport {
 }
 
 /// Runs the audit. `blobs` re-hashes the documents too; storage errors end it.
-pub async fn run(store: &Store, blobs: Option<&BlobStore>) -> Result<AuditReport, StoreError> {
+/// `tsa_trusted` are the certificates (DER) timestamp tokens must chain to; empty: tokens
+/// are checked against themselves, and the report says their authority was not pinned.
+pub async fn run(
+    store: &Store,
+    blobs: Option<&BlobStore>,
+    tsa_trusted: &[Vec<u8>],
+) -> Result<AuditReport, StoreError> {
     let started = Instant::now();
     let mut report = AuditReport::default();
     let heads = check_signatures(store, &mut report).await?;
-    check_timestamps(store, &mut report).await?;
+    check_timestamps(store, tsa_trusted, &mut report).await?;
     let mut next_head = 0;
     let mut last_good_head = 0u64;
     let mut frontier = Frontier::default();
@@ -227,13 +240,20 @@ async fn event_name(store: &Store, seq: i64) -> Result<String, StoreError> {
 
 /// Every stored timestamp token must stamp its head and be signed by a timestamping
 /// certificate (which authority is trusted is for the reader of a certificate to say).
-async fn check_timestamps(store: &Store, report: &mut AuditReport) -> Result<(), StoreError> {
+async fn check_timestamps(
+    store: &Store,
+    trusted: &[Vec<u8>],
+    report: &mut AuditReport,
+) -> Result<(), StoreError> {
+    report.timestamps_pinned = !trusted.is_empty();
     use base64::Engine;
     for (head, token) in store.head_timestamps().await? {
         let checked = base64::engine::general_purpose::STANDARD
             .decode(&token)
             .map_err(|_| "the token is not base64".to_string())
-            .and_then(|der| crate::timestamp::check(&der, &crate::timestamp::imprint(&head), &[]));
+            .and_then(|der| {
+                crate::timestamp::check(&der, &crate::timestamp::imprint(&head), trusted)
+            });
         if let Err(e) = checked {
             report.problem(format!(
                 "the timestamp of the head of size {} signed at {}: {e}",

@@ -234,7 +234,16 @@ pub async fn audit(args: AuditArgs) -> std::process::ExitCode {
             "audit of the evidence log in the {}",
             args.data.database()?.describe()
         );
-        let report = crate::audit::run(&store, blobs.as_ref()).await;
+        let tsa_trusted = match &args.tsa_cert {
+            Some(path) => {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                crate::timestamp::read_certificates(&bytes)
+                    .map_err(|e| anyhow::anyhow!("--tsa-cert {}: {e}", path.display()))?
+            }
+            None => Vec::new(),
+        };
+        let report = crate::audit::run(&store, blobs.as_ref(), &tsa_trusted).await;
         store.close().await;
         anyhow::Ok(report?)
     }

@@ -54,6 +54,10 @@ pub struct AuditArgs {
     /// Check the log only, not the documents' bytes.
     #[arg(long)]
     pub skip_documents: bool,
+    /// The timestamp authority's certificate or its CA (as for serve): every stored
+    /// RFC 3161 token must chain to it.
+    #[arg(long, env = "SONGDA_TSA_CERT")]
+    pub tsa_cert: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -175,11 +179,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SONGDA_LOG_ALGORITHM", default_value = "ed25519", value_parser = ["ed25519", "sm2"])]
     pub log_algorithm: String,
     /// An RFC 3161 timestamp authority (http:// or https://) that stamps each signed tree
-    /// head; certificates then carry its token. Default: none.
+    /// head; certificates then carry its token. Needs SONGDA_TSA_CERT. Default: none.
     #[arg(long, env = "SONGDA_TSA_URL")]
     pub tsa_url: Option<String>,
     /// The timestamp authority's certificate or its CA (PEM or DER): tokens that do not
-    /// chain to it are refused, and /verify checks certificates' tokens against it.
+    /// chain to it are refused, and /verify and the audit check tokens against it.
     #[arg(long, env = "SONGDA_TSA_CERT")]
     pub tsa_cert: Option<PathBuf>,
     /// How long a worker may hold a claimed notification before another may take it.
@@ -294,7 +298,7 @@ impl Settings {
             blob_url: a.blob_url.clone().filter(|s| !s.is_empty()),
             secret_key_file: a.secret_key_file.clone(),
             log_key_file: a.log_key_file.clone(),
-            log_algorithm: crate::log::Algorithm::parse(&a.log_algorithm)
+            log_algorithm: crate::log::Algorithm::from_setting(&a.log_algorithm)
                 .map_err(anyhow::Error::msg)?,
             tsa_url: a.tsa_url.clone().filter(|s| !s.is_empty()),
             tsa_cert: a.tsa_cert.clone(),

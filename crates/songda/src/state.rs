@@ -69,24 +69,22 @@ impl AppState {
             settings.log_algorithm,
         )?;
         crate::log::publish_key(&store, &log_signer, clock.now()).await?;
-        let timestamper = match &settings.tsa_url {
-            Some(url) => {
-                let trusted = match &settings.tsa_cert {
-                    Some(path) => {
-                        let bytes = std::fs::read(path).with_context(|| {
-                            format!("reading SONGDA_TSA_CERT {}", path.display())
-                        })?;
-                        crate::timestamp::read_certificates(&bytes).map_err(|e| {
-                            anyhow::anyhow!("SONGDA_TSA_CERT {}: {e}", path.display())
-                        })?
-                    }
-                    None => Vec::new(),
-                };
+        let timestamper = match (&settings.tsa_url, &settings.tsa_cert) {
+            (Some(url), Some(path)) => {
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("reading SONGDA_TSA_CERT {}", path.display()))?;
+                let trusted = crate::timestamp::read_certificates(&bytes)
+                    .map_err(|e| anyhow::anyhow!("SONGDA_TSA_CERT {}: {e}", path.display()))?;
                 Some(crate::log::Timestamper::new(
                     crate::timestamp::Authority::new(url, trusted)?,
                 ))
             }
-            None => None,
+            // A token is only worth what its signer is: anyone can sign one with a
+            // certificate of their own.
+            (Some(url), None) => anyhow::bail!(
+                "SONGDA_TSA_URL {url} needs SONGDA_TSA_CERT: the authority's certificate or its CA (PEM), which every token must chain to"
+            ),
+            (None, _) => None,
         };
         let email = match &settings.smtp_url {
             Some(url) => EmailTransport::smtp(url, &settings.mail_from)?,

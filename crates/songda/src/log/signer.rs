@@ -40,14 +40,22 @@ impl Algorithm {
         }
     }
 
-    /// Reads a name as heads carry it, or as an operator configures it (`sm2`).
+    /// Reads a name as heads and published keys carry it.
     pub fn parse(name: &str) -> Result<Self, String> {
         match name {
             "ed25519" => Ok(Algorithm::Ed25519),
-            "sm2-sm3" | "sm2" => Ok(Algorithm::Sm2Sm3),
+            "sm2-sm3" => Ok(Algorithm::Sm2Sm3),
             other => Err(format!(
                 "unknown signature algorithm {other:?} (known: ed25519, sm2-sm3)"
             )),
+        }
+    }
+
+    /// Reads an operator's setting (`SONGDA_LOG_ALGORITHM`): `ed25519` or `sm2`.
+    pub fn from_setting(name: &str) -> Result<Self, String> {
+        match name {
+            "sm2" => Ok(Algorithm::Sm2Sm3),
+            other => Self::parse(other),
         }
     }
 

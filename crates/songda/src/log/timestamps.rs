@@ -23,6 +23,9 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(300);
 pub struct Timestamper {
     authority: Authority,
     pause: Mutex<Pause>,
+    /// One request to the authority at a time: a burst of certificates for a new head
+    /// costs one token, not one each.
+    asking: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -36,6 +39,7 @@ impl Timestamper {
         Self {
             authority,
             pause: Mutex::new(Pause::default()),
+            asking: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -51,7 +55,7 @@ impl Timestamper {
     fn failed(&self) {
         let mut pause = self.pause.lock().expect("pause lock");
         pause.failures = pause.failures.saturating_add(1);
-        let wait = Duration::from_secs(1 << pause.failures.min(9).saturating_sub(1));
+        let wait = Duration::from_secs(1 << pause.failures.min(10).saturating_sub(1));
         pause.until = Some(Instant::now() + wait.min(LONGEST_PAUSE));
     }
 
@@ -69,6 +73,14 @@ pub async fn head_timestamp(
     let Some(stamper) = &state.timestamper else {
         return Ok(None);
     };
+    if let Some(token) = state.store.head_timestamp(head).await? {
+        return Ok(Some(token));
+    }
+    if stamper.resting() {
+        return Ok(None);
+    }
+    let _turn = stamper.asking.lock().await;
+    // Whoever asked before us may have stamped this head, or found the authority down.
     if let Some(token) = state.store.head_timestamp(head).await? {
         return Ok(Some(token));
     }

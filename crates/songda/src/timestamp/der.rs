@@ -70,12 +70,16 @@ impl<'a> Der<'a> {
             usize::from(first)
         } else {
             let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 || after_len.len() < n {
+            if n == 0 || n > 4 || after_len.len() < n || after_len[0] == 0 {
                 return Err(bad());
             }
             let len = after_len[..n]
                 .iter()
                 .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            // DER: the long form only when the short one cannot say it.
+            if len < 0x80 {
+                return Err(bad());
+            }
             after_len = &after_len[n..];
             len
         };
@@ -201,11 +205,12 @@ pub fn write_unsigned(magnitude: &[u8]) -> Vec<u8> {
     write(INTEGER, &contents)
 }
 
-/// A time (UTCTime or GeneralizedTime, as DER requires them: UTC, `Z`) as
-/// `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
-pub fn time(item: &Tlv<'_>, what: &str) -> Result<String, String> {
-    let text =
-        std::str::from_utf8(item.value).map_err(|_| format!("{what}: the time is not text"))?;
+/// A time (UTCTime or GeneralizedTime, as DER requires them: UTC, `Z`).
+pub fn time(item: &Tlv<'_>, what: &str) -> Result<time::OffsetDateTime, String> {
+    let text = std::str::from_utf8(item.value)
+        .ok()
+        .filter(|t| t.is_ascii())
+        .ok_or_else(|| format!("{what}: the time is not ASCII text"))?;
     let bad = || format!("{what}: the time {text:?} is not a UTC time");
     let body = text.strip_suffix('Z').ok_or_else(bad)?;
     let full = match item.tag {
@@ -220,12 +225,13 @@ pub fn time(item: &Tlv<'_>, what: &str) -> Result<String, String> {
     if !digits.bytes().all(|b| b.is_ascii_digit())
         || !(fraction.is_empty()
             || (fraction.len() > 1
+                && fraction.len() <= 10
                 && fraction.starts_with('.')
                 && fraction[1..].bytes().all(|b| b.is_ascii_digit())))
     {
         return Err(bad());
     }
-    Ok(format!(
+    let rfc3339 = format!(
         "{}-{}-{}T{}:{}:{}{fraction}Z",
         &digits[..4],
         &digits[4..6],
@@ -233,7 +239,26 @@ pub fn time(item: &Tlv<'_>, what: &str) -> Result<String, String> {
         &digits[8..10],
         &digits[10..12],
         &digits[12..14]
-    ))
+    );
+    time::OffsetDateTime::parse(&rfc3339, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| bad())
+}
+
+/// A time as certificates and reports show it: RFC 3339 UTC, fraction only if there is one.
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    let whole = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    match t.nanosecond() {
+        0 => format!("{whole}Z"),
+        n => format!("{whole}.{}Z", format!("{n:09}").trim_end_matches('0')),
+    }
 }
 
 #[cfg(test)]
@@ -260,6 +285,11 @@ mod tests {
         assert!(single(&longer, SEQUENCE, "x").is_err());
         assert!(single(&[0x1f, 0x01, 0x00], 0x1f, "x").is_err());
         assert!(single(&[0x04, 0x80], OCTET_STRING, "x").is_err());
+        // Lengths in the long form that the short form could say, or with a leading zero.
+        assert!(single(&[0x04, 0x81, 0x01, 0x00], OCTET_STRING, "x").is_err());
+        let mut padded = vec![0x04, 0x82, 0x00, 0x80];
+        padded.extend([0u8; 0x80]);
+        assert!(single(&padded, OCTET_STRING, "x").is_err());
     }
 
     #[test]
@@ -276,13 +306,33 @@ mod tests {
             oid_string(&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01]),
             "2.16.840.1.101.3.4.2.1"
         );
-        let utc = write(UTC_TIME, b"261129083000Z");
-        let t = time(&single(&utc, UTC_TIME, "t").unwrap(), "t").unwrap();
-        assert_eq!(t, "2026-11-29T08:30:00Z");
-        let generalized = write(GENERALIZED_TIME, b"20261129083000.25Z");
-        let t = time(&single(&generalized, GENERALIZED_TIME, "t").unwrap(), "t").unwrap();
-        assert_eq!(t, "2026-11-29T08:30:00.25Z");
-        let local = write(GENERALIZED_TIME, b"20261129083000");
-        assert!(time(&single(&local, GENERALIZED_TIME, "t").unwrap(), "t").is_err());
+        let read = |tag: u8, text: &[u8]| {
+            let encoded = write(tag, text);
+            time(&single(&encoded, tag, "t").unwrap(), "t").map(format_time)
+        };
+        assert_eq!(
+            read(UTC_TIME, b"261129083000Z").unwrap(),
+            "2026-11-29T08:30:00Z"
+        );
+        assert_eq!(
+            read(GENERALIZED_TIME, b"20261129083000.25Z").unwrap(),
+            "2026-11-29T08:30:00.25Z"
+        );
+        // Local times, impossible dates and text that is not ASCII digits are refused, never
+        // a panic.
+        for (tag, text) in [
+            (GENERALIZED_TIME, &b"20261129083000"[..]),
+            (GENERALIZED_TIME, b"20261329083000Z"),
+            (GENERALIZED_TIME, b"20261129250000Z"),
+            (UTC_TIME, "1\u{e9}345678901Z".as_bytes()),
+            (GENERALIZED_TIME, "2026112908300\u{e9}Z".as_bytes()),
+            (GENERALIZED_TIME, b"20261129083000.Z"),
+        ] {
+            assert!(
+                read(tag, text).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 }

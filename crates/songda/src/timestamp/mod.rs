@@ -90,10 +90,30 @@ impl Authority {
                 self.url
             ));
         }
-        let body = response
-            .bytes()
+        // A token with its certificates is a few kilobytes; refuse to buffer much more.
+        const MAX_REPLY: usize = 256 * 1024;
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_REPLY as u64)
+        {
+            return Err(format!(
+                "the timestamp authority's answer is over {MAX_REPLY} bytes"
+            ));
+        }
+        let mut body = Vec::new();
+        let mut response = response;
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| format!("reading the timestamp authority's answer: {e}"))?;
+            .map_err(|e| format!("reading the timestamp authority's answer: {e}"))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_REPLY {
+                return Err(format!(
+                    "the timestamp authority's answer is over {MAX_REPLY} bytes"
+                ));
+            }
+        }
         let token = granted_token(&body)?;
         let stamp = check(&token, &imprint, &self.trusted)?;
         if stamp.nonce.as_deref() != Some(token::strip_sign_byte(&nonce_contents(&nonce))) {

@@ -42,10 +42,21 @@ const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
 const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 const EXT_SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
+const EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+const EXT_SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+const EXT_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+const EXT_NAME_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x1e];
+const EXT_CRL_POINTS: &[u8] = &[0x55, 0x1d, 0x1f];
+const EXT_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
+const EXT_AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
 const EXT_KEY_USAGE_EXTENDED: &[u8] = &[0x55, 0x1d, 0x25];
 const KP_TIME_STAMPING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
 const NAME_CN: &[u8] = &[0x55, 0x04, 0x03];
 const NAME_O: &[u8] = &[0x55, 0x04, 0x0a];
+
+/// At most this many certificates in a token: a chain is a handful, and each one carried
+/// may cost a signature check per step.
+const MAX_CARRIED: usize = 10;
 
 /// What a token that checks out says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +91,7 @@ pub fn check(token: &[u8], imprint: &[u8], trusted: &[Vec<u8>]) -> Result<Stamp,
         return Err("the token stamps another digest than this tree head's".into());
     }
     let signer = signed.signer_certificate()?;
+    let gen_time = info.gen_time;
     signed.check_signed_attributes(&signer)?;
     verify_signature(
         &signer.spki,
@@ -95,25 +107,29 @@ pub fn check(token: &[u8], imprint: &[u8], trusted: &[Vec<u8>]) -> Result<Stamp,
             signer.subject_name()
         ));
     }
-    if info.gen_time.as_str() < signer.not_before.as_str()
-        || info.gen_time.as_str() > signer.not_after.as_str()
-    {
+    if !signer.valid_at(gen_time) {
         return Err(format!(
             "the stamped time {} is outside the validity of {}'s certificate ({} to {})",
-            info.gen_time,
+            der::format_time(gen_time),
             signer.subject_name(),
-            signer.not_before,
-            signer.not_after
+            der::format_time(signer.not_before),
+            der::format_time(signer.not_after)
+        ));
+    }
+    if let Some(id) = &signer.unknown_critical {
+        return Err(format!(
+            "the certificate of {} has a critical extension this verifier does not know ({id})",
+            signer.subject_name()
         ));
     }
     let trusted = if trusted.is_empty() {
         false
     } else {
-        chain(&signer, &signed.certificates, trusted)?;
+        chain(&signer, &signed.certificates, trusted, gen_time)?;
         true
     };
     Ok(Stamp {
-        gen_time: info.gen_time,
+        gen_time: der::format_time(gen_time),
         authority: signer.subject_name(),
         serial: hex::encode(info.serial),
         policy: der::oid_string(&info.policy),
@@ -175,6 +191,7 @@ impl<'a> SignedData<'a> {
             return Err("the token is not CMS SignedData".into());
         }
         let explicit = info.expect(der::context(0), "the token's content")?;
+        info.finish("the timestamp token")?;
         let signed = der::single(explicit.value, der::SEQUENCE, "SignedData")?;
         let mut s = signed.items();
         s.expect(der::INTEGER, "SignedData version")?;
@@ -188,12 +205,19 @@ impl<'a> SignedData<'a> {
             return Err("the token does not hold a TSTInfo".into());
         }
         let wrapped = encap.expect(der::context(0), "the TSTInfo")?;
+        encap.finish("the encapsulated content")?;
         let content = der::single(wrapped.value, der::OCTET_STRING, "the TSTInfo")?.value;
         let mut certificates = Vec::new();
         if let Some(set) = s.optional(der::context(0), "the token's certificates")? {
             let mut items = set.items();
             while !items.is_empty() {
                 certificates.push(items.next_item("a certificate of the token")?.raw);
+            }
+            if certificates.len() > MAX_CARRIED {
+                return Err(format!(
+                    "the token carries {} certificates; at most {MAX_CARRIED} are read",
+                    certificates.len()
+                ));
             }
         }
         s.optional(der::context(1), "the token's revocation lists")?;
@@ -242,8 +266,12 @@ impl<'a> SignedData<'a> {
 
     /// The token's certificate that `sid` names.
     fn signer_certificate(&self) -> Result<Certificate<'a>, String> {
-        for raw in &self.certificates {
-            let cert = Certificate::parse(raw)?;
+        // Other kinds of certificate a token may carry (attribute certificates) are skipped.
+        for cert in self
+            .certificates
+            .iter()
+            .filter_map(|raw| Certificate::parse(raw).ok())
+        {
             let matches = match self.signer_id {
                 SignerId::IssuerSerial { issuer, serial } => {
                     cert.issuer == issuer && cert.serial == serial
@@ -285,6 +313,11 @@ impl<'a> SignedData<'a> {
                     content_type = true;
                 }
                 ATTR_MESSAGE_DIGEST => {
+                    if self.digest_algorithm == SHA1 {
+                        return Err(
+                            "the token is signed over a SHA-1 digest, which is not accepted".into(),
+                        );
+                    }
                     let want = hash(&self.digest_algorithm, self.content)?;
                     if value.tag != der::OCTET_STRING || value.value != want.as_slice() {
                         return Err("the signed digest is not the TSTInfo's".into());
@@ -356,7 +389,7 @@ struct TstInfo {
     imprint_algorithm: Vec<u8>,
     imprint: Vec<u8>,
     serial: Vec<u8>,
-    gen_time: String,
+    gen_time: time::OffsetDateTime,
     nonce: Option<Vec<u8>>,
 }
 
@@ -410,11 +443,19 @@ struct Certificate<'a> {
     serial: &'a [u8],
     issuer: &'a [u8],
     subject: &'a [u8],
-    not_before: String,
-    not_after: String,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
     spki: Tlv<'a>,
     subject_key_id: Option<&'a [u8]>,
     time_stamping: bool,
+    /// basicConstraints cA.
+    is_ca: bool,
+    /// basicConstraints pathLenConstraint.
+    path_len: Option<u64>,
+    /// keyUsage, if present: whether keyCertSign is set.
+    may_sign_certificates: Option<bool>,
+    /// A critical extension not known here, which makes the certificate unusable.
+    unknown_critical: Option<String>,
 }
 
 impl<'a> Certificate<'a> {
@@ -438,13 +479,47 @@ impl<'a> Certificate<'a> {
         t.optional(der::context_primitive(1), what)?;
         t.optional(der::context_primitive(2), what)?;
         let (mut subject_key_id, mut time_stamping) = (None, false);
+        let (mut is_ca, mut path_len, mut may_sign_certificates) = (false, None, None);
+        let mut unknown_critical = None;
         if let Some(wrapped) = t.optional(der::context(3), what)? {
             let mut exts = der::single(wrapped.value, der::SEQUENCE, what)?.items();
             while !exts.is_empty() {
                 let mut ext = exts.expect(der::SEQUENCE, what)?.items();
                 let id = ext.expect(der::OID, what)?.value;
-                ext.optional(der::BOOLEAN, what)?;
+                let critical = ext
+                    .optional(der::BOOLEAN, what)?
+                    .is_some_and(|b| b.value != [0]);
                 let value = ext.expect(der::OCTET_STRING, what)?.value;
+                match id {
+                    EXT_BASIC_CONSTRAINTS => {
+                        let mut bc = der::single(value, der::SEQUENCE, what)?.items();
+                        if let Some(ca) = bc.optional(der::BOOLEAN, what)? {
+                            is_ca = ca.value != [0];
+                        }
+                        if let Some(n) = bc.optional(der::INTEGER, what)? {
+                            path_len = Some(
+                                n.value
+                                    .iter()
+                                    .fold(0u64, |acc, b| acc.saturating_mul(256) + u64::from(*b)),
+                            );
+                        }
+                    }
+                    EXT_KEY_USAGE => {
+                        // Bit 5 of the BIT STRING: keyCertSign.
+                        let bits = der::single(value, der::BIT_STRING, what)?.value;
+                        may_sign_certificates =
+                            Some(bits.get(1).is_some_and(|first| first & 0x04 != 0));
+                    }
+                    EXT_SUBJECT_ALT_NAME | EXT_NAME_CONSTRAINTS | EXT_CRL_POINTS | EXT_POLICIES
+                    | EXT_AUTHORITY_KEY_ID => {}
+                    other
+                        if critical
+                            && !matches!(other, EXT_SUBJECT_KEY_ID | EXT_KEY_USAGE_EXTENDED) =>
+                    {
+                        unknown_critical.get_or_insert_with(|| der::oid_string(other));
+                    }
+                    _ => {}
+                }
                 match id {
                     EXT_SUBJECT_KEY_ID => {
                         subject_key_id = Some(der::single(value, der::OCTET_STRING, what)?.value);
@@ -474,7 +549,24 @@ impl<'a> Certificate<'a> {
             spki,
             subject_key_id,
             time_stamping,
+            is_ca,
+            path_len,
+            may_sign_certificates,
+            unknown_critical,
         })
+    }
+
+    fn valid_at(&self, t: time::OffsetDateTime) -> bool {
+        self.not_before <= t && t <= self.not_after
+    }
+
+    /// Whether this certificate may issue others, `below` CA certificates down the chain.
+    fn may_issue(&self, below: u64, at: time::OffsetDateTime) -> bool {
+        self.is_ca
+            && self.may_sign_certificates != Some(false)
+            && self.path_len.is_none_or(|n| below <= n)
+            && self.unknown_critical.is_none()
+            && self.valid_at(at)
     }
 
     /// "CN, O" of the subject, or its DER in hex if it has neither.
@@ -553,20 +645,19 @@ fn verify_signature(
             ));
         }
     };
-    if !matches!(
-        algorithm,
-        RSA_ENCRYPTION
-            | SHA256_WITH_RSA
-            | SHA384_WITH_RSA
-            | SHA512_WITH_RSA
-            | ECDSA_SHA256
-            | ECDSA_SHA384
-            | ECDSA_SHA512
-            | ED25519
-    ) {
+    let fits_key = match algorithm {
+        RSA_ENCRYPTION | SHA256_WITH_RSA | SHA384_WITH_RSA | SHA512_WITH_RSA => {
+            key_type == RSA_ENCRYPTION
+        }
+        ECDSA_SHA256 | ECDSA_SHA384 | ECDSA_SHA512 => key_type == EC_PUBLIC_KEY,
+        ED25519 => key_type == ED25519,
+        _ => false,
+    };
+    if !fits_key {
         return Err(format!(
-            "unsupported signature algorithm {}",
-            der::oid_string(algorithm)
+            "the signature algorithm {} does not fit a {} key",
+            der::oid_string(algorithm),
+            der::oid_string(key_type)
         ));
     }
     UnparsedPublicKey::new(scheme, key)
@@ -575,8 +666,14 @@ fn verify_signature(
 }
 
 /// The signer must be one of `trusted`, or be issued (and signed) by one, possibly through
-/// certificates the token carries.
-fn chain(signer: &Certificate<'_>, carried: &[&[u8]], trusted: &[Vec<u8>]) -> Result<(), String> {
+/// certificates the token carries. Every issuer on the way must be a CA allowed to sign
+/// certificates (basicConstraints, keyUsage, path length) and valid at the stamped time.
+fn chain(
+    signer: &Certificate<'_>,
+    carried: &[&[u8]],
+    trusted: &[Vec<u8>],
+    at: time::OffsetDateTime,
+) -> Result<(), String> {
     let trusted: Vec<Certificate<'_>> = trusted
         .iter()
         .map(|t| Certificate::parse(t))
@@ -585,8 +682,10 @@ fn chain(signer: &Certificate<'_>, carried: &[&[u8]], trusted: &[Vec<u8>]) -> Re
         .iter()
         .filter_map(|c| Certificate::parse(c).ok())
         .collect();
-    let issued_by = |child: &Certificate<'_>, parent: &Certificate<'_>| {
+    // `below`: how many CA certificates lie between the parent and the signer.
+    let issued_by = |child: &Certificate<'_>, parent: &Certificate<'_>, below: u64| {
         child.issuer == parent.subject
+            && parent.may_issue(below, at)
             && verify_signature(
                 &parent.spki,
                 &child.signature_algorithm,
@@ -597,15 +696,15 @@ fn chain(signer: &Certificate<'_>, carried: &[&[u8]], trusted: &[Vec<u8>]) -> Re
             .is_ok()
     };
     let mut current = Certificate::parse(signer.raw)?;
-    for _ in 0..8 {
+    for below in 0..=MAX_CARRIED as u64 {
         if trusted.iter().any(|t| t.raw == current.raw)
-            || trusted.iter().any(|t| issued_by(&current, t))
+            || trusted.iter().any(|t| issued_by(&current, t, below))
         {
             return Ok(());
         }
         match carried
             .iter()
-            .find(|c| c.raw != current.raw && issued_by(&current, c))
+            .find(|c| c.raw != current.raw && issued_by(&current, c, below))
         {
             Some(parent) => current = Certificate::parse(parent.raw)?,
             None => break,

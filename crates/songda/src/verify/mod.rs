@@ -277,14 +277,18 @@ pub fn verify_with(
     proven.head_size = proof.head.size;
     proven.head_timestamp = proof.head.timestamp.clone();
     proven.key_id = proof.head.key_id.clone();
-    if let Some(stamp) = &proof.timestamp {
-        check_timestamp(
+    match &proof.timestamp {
+        Some(stamp) => check_timestamp(
             &proof.head,
             stamp,
             trust.tsa_certificates,
             &mut proven,
             &mut checks,
-        );
+        ),
+        None if !trust.tsa_certificates.is_empty() => checks.warn(
+            "the certificate carries no RFC 3161 timestamp: the tree head's time rests on the platform's clock alone",
+        ),
+        None => {}
     }
     check_documents(documents, &mut proven, &mut checks);
     Ok(checks.report(Some(proven)))
@@ -441,15 +445,19 @@ fn check_timestamp(
         ));
         return;
     }
-    checks.ok(format!(
-        "the tree head was timestamped at {} by {} (RFC 3161, serial {}, policy {})",
-        checked.gen_time, checked.authority, checked.serial, checked.policy
-    ));
-    if !checked.trusted {
-        checks.warn(format!(
-            "the timestamp authority {} was not checked against a trusted certificate: pass --tsa-cert with its certificate or its CA",
-            checked.authority
+    if checked.trusted {
+        checks.ok(format!(
+            "the tree head was timestamped at {} by {} (RFC 3161, serial {}, policy {})",
+            checked.gen_time, checked.authority, checked.serial, checked.policy
         ));
+    } else {
+        // Anyone can make a token with a certificate of their own: without a trusted
+        // certificate, the time is only what the token claims.
+        checks.warn(format!(
+            "the tree head carries an RFC 3161 timestamp of {} by a signer calling itself {}, not checked against a trusted authority: pass --tsa-cert with the authority's certificate or its CA",
+            checked.gen_time, checked.authority
+        ));
+        return;
     }
     let parse = |t: &str| {
         time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()

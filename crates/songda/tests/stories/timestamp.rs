@@ -5,7 +5,7 @@
 //! stamped when it returns; the audit checks every stored token.
 
 use crate::helpers::*;
-use crate::tsa::{TestTsa, TsaKey, run};
+use crate::tsa::{Issuer, TestTsa, TsaKey, run};
 use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -127,6 +127,38 @@ async fn tokens_from_openssl_ts_check_out_openssl_agrees_and_changes_are_caught(
 }
 
 #[tokio::test]
+async fn a_chain_counts_only_through_certification_authorities() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = a_signed_head(dir.path());
+    let imprint = timestamp::imprint(&head);
+    for (issuer, counts) in [(Issuer::IntermediateCa, true), (Issuer::NotACa, false)] {
+        let tsa = TestTsa::start_with(TsaKey::EcP256, issuer).await;
+        let root = timestamp::read_certificates(&std::fs::read(tsa.ca_cert()).unwrap()).unwrap();
+        let token = Authority::new(&tsa.url, vec![])
+            .unwrap()
+            .stamp(&head)
+            .await
+            .unwrap();
+        let checked = timestamp::check(&token, &imprint, &root);
+        // OpenSSL, given the root and the certificates the token carries, agrees.
+        let o = openssl_verifies(&token, &imprint, &tsa.ca_cert(), dir.path());
+        assert_eq!(
+            said(&o).contains("Verification: OK"),
+            counts,
+            "{issuer:?}: {}",
+            said(&o)
+        );
+        match checked {
+            Ok(stamp) => assert!(counts && stamp.trusted, "{issuer:?}"),
+            Err(e) => {
+                assert!(!counts, "{issuer:?}: {e}");
+                assert!(e.contains("does not chain"), "{e}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn an_authority_that_refuses_or_is_unreachable_is_an_error_that_says_so() {
     let tsa = TestTsa::start(TsaKey::EcP256).await;
     let dir = tempfile::tempdir().unwrap();
@@ -179,6 +211,18 @@ async fn an_authority_that_refuses_or_is_unreachable_is_an_error_that_says_so() 
     let err = timestamp::granted_token(&std::fs::read(&reply).unwrap()).unwrap_err();
     assert!(err.contains("refused (status 2)"), "{err}");
     assert!(Authority::new("ftp://example.org/", vec![]).is_err());
+    // A server is not started with an authority whose tokens it could not judge.
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = songda::config::Settings::for_tests(data.path().join("data"));
+    settings.tsa_url = Some(tsa.url.clone());
+    let err = songda::app::App::build(settings, std::sync::Arc::new(songda_core::SystemClock))
+        .await
+        .err()
+        .expect("refused without SONGDA_TSA_CERT");
+    assert!(
+        format!("{err:#}").contains("needs SONGDA_TSA_CERT"),
+        "{err:#}"
+    );
 }
 
 fn free_port() -> u16 {
@@ -363,6 +407,8 @@ async fn an_authority_that_is_down_delays_nothing_and_the_next_head_is_stamped_w
         cmd.arg("audit")
             .arg("--data-dir")
             .arg(&app.state.settings.data_dir)
+            .arg("--tsa-cert")
+            .arg(tsa.ca_cert())
             .env("SONGDA_LOG", "warn");
         if let Some(url) = &app.state.settings.database_url {
             cmd.arg("--database-url").arg(url);

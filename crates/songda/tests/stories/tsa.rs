@@ -18,6 +18,18 @@ pub enum TsaKey {
     EcP256,
 }
 
+/// Who issues the TSA's certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Issuer {
+    /// The root CA itself.
+    Root,
+    /// An intermediate CA (CA:TRUE, keyCertSign) under the root; the token carries it.
+    IntermediateCa,
+    /// A certificate the root issued for something else (CA:FALSE), misused to issue the
+    /// TSA's: a chain that must not count.
+    NotACa,
+}
+
 pub struct TestTsa {
     pub url: String,
     dir: tempfile::TempDir,
@@ -45,102 +57,73 @@ pub fn run(dir: &Path, args: &[&str]) {
 
 impl TestTsa {
     pub async fn start(key: TsaKey) -> TestTsa {
+        Self::start_with(key, Issuer::Root).await
+    }
+
+    pub async fn start_with(key: TsaKey, issuer: Issuer) -> TestTsa {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let subj_ca = "/CN=Songda Test Root CA/O=Songda Tests";
-        run(
-            d,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.crt",
-                "-subj",
-                subj_ca,
-                "-days",
-                "3650",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
+        // `words` are split on spaces; `more` are passed as they are (subjects).
+        let openssl = |words: &str, more: &[&str]| {
+            let mut args: Vec<&str> = words.split_whitespace().collect();
+            args.extend_from_slice(more);
+            run(d, &args);
+        };
+        openssl(
+            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
+            &["-subj", "/CN=Songda Test Root CA/O=Songda Tests"],
         );
+        // The certificate that signs the TSA's: the root, or one the root issued.
+        let (issuer_cert, issuer_key) = match issuer {
+            Issuer::Root => ("ca.crt", "ca.key"),
+            Issuer::IntermediateCa | Issuer::NotACa => {
+                let ext = if issuer == Issuer::IntermediateCa {
+                    "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n"
+                } else {
+                    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                };
+                std::fs::write(d.join("mid.ext"), ext).unwrap();
+                openssl(
+                    "req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout mid.key -out mid.csr",
+                    &["-subj", "/CN=Songda Test Issuer/O=Songda Tests"],
+                );
+                openssl(
+                    "x509 -req -in mid.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 -extfile mid.ext -out mid.crt",
+                    &[],
+                );
+                ("mid.crt", "mid.key")
+            }
+        };
         match key {
-            TsaKey::Rsa => run(
-                d,
-                &[
-                    "genpkey",
-                    "-algorithm",
-                    "RSA",
-                    "-pkeyopt",
-                    "rsa_keygen_bits:2048",
-                    "-out",
-                    "tsa.key",
-                ],
+            TsaKey::Rsa => openssl(
+                "genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out tsa.key",
+                &[],
             ),
-            TsaKey::EcP256 => run(
-                d,
-                &[
-                    "genpkey",
-                    "-algorithm",
-                    "EC",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:P-256",
-                    "-out",
-                    "tsa.key",
-                ],
+            TsaKey::EcP256 => openssl(
+                "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out tsa.key",
+                &[],
             ),
         }
-        run(
-            d,
-            &[
-                "req",
-                "-new",
-                "-key",
-                "tsa.key",
-                "-subj",
-                "/CN=Songda Test TSA/O=Songda Tests",
-                "-out",
-                "tsa.csr",
-            ],
+        openssl(
+            "req -new -key tsa.key -out tsa.csr",
+            &["-subj", "/CN=Songda Test TSA/O=Songda Tests"],
         );
         std::fs::write(
             d.join("tsa.ext"),
             "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\nsubjectKeyIdentifier=hash\n",
         )
         .unwrap();
-        run(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "tsa.csr",
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "365",
-                "-extfile",
-                "tsa.ext",
-                "-out",
-                "tsa.crt",
-            ],
+        openssl(
+            &format!(
+                "x509 -req -in tsa.csr -CA {issuer_cert} -CAkey {issuer_key} -CAcreateserial -days 365 -extfile tsa.ext -out tsa.crt"
+            ),
+            &[],
         );
         std::fs::write(d.join("tsaserial"), "01\n").unwrap();
         std::fs::write(
             d.join("tsa.cnf"),
             format!(
-                "[ tsa ]\ndefault_tsa = songda_test_tsa\n\n[ songda_test_tsa ]\ndir = {}\nserial = $dir/tsaserial\ncrypto_device = builtin\nsigner_cert = $dir/tsa.crt\ncerts = $dir/ca.crt\nsigner_key = $dir/tsa.key\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256, sha384, sha512\naccuracy = secs:1\nordering = yes\ntsa_name = yes\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n",
+                "[ tsa ]\ndefault_tsa = songda_test_tsa\n\n[ songda_test_tsa ]\ndir = {}\nserial = $dir/tsaserial\ncrypto_device = builtin\nsigner_cert = $dir/tsa.crt\ncerts = $dir/{issuer_cert}\nsigner_key = $dir/tsa.key\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256, sha384, sha512\naccuracy = secs:1\nordering = yes\ntsa_name = yes\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n",
                 d.display()
             ),
         )
