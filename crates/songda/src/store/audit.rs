@@ -7,24 +7,21 @@ use super::{Result, Store};
 use songda_core::evidence::head::TreeHead;
 
 row_struct! {
-    /// One stored event row as the audit sees it: what was hashed, what was stored as its
-    /// leaf, and the stored level-0 node (the copy proofs are built from).
+    /// One stored event row as the audit sees it: what was hashed, and what was stored as
+    /// its leaf (the level-0 node proofs are built from).
     #[derive(Debug)]
     pub struct AuditRow {
         pub seq: i64,
         pub body: String,
         pub leaf_hash: Option<String>,
-        pub node: Option<String>,
     }
 }
 
 impl Store {
-    /// Up to `limit` events after `after_seq`, in log order, each with its level-0 node.
+    /// Up to `limit` events after `after_seq`, in log order.
     pub async fn audit_events(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>> {
         Ok(sqlx::query_as(
-            "SELECT e.seq, e.body, e.leaf_hash, n.hash AS node FROM evidence e
-             LEFT JOIN log_nodes n ON n.level = 0 AND n.idx = e.seq - 1
-             WHERE e.seq > $1 ORDER BY e.seq LIMIT $2",
+            "SELECT seq, body, leaf_hash FROM evidence WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(after_seq)
         .bind(limit)

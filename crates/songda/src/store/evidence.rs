@@ -1,6 +1,9 @@
 //! The evidence log in storage: events appended in the transaction of the fact they record,
 //! in one total order (`seq`), each a leaf of the Merkle log (`songda_core::merkle`) whose
 //! perfect-subtree hashes are stored with it, so roots and proofs cost O(log n) reads.
+//!
+//! Leaf `i` is the event of `seq = i + 1`; its hash (the level-0 node) is kept once, in
+//! `evidence.leaf_hash`. `log_nodes` holds the subtrees of two leaves and more (level ≥ 1).
 
 use super::{Backend, Result, Store, StoreError, Tx};
 use songda_core::evidence::Event;
@@ -17,9 +20,9 @@ pub(crate) async fn append(tx: &mut Tx<'_>, backend: Backend, e: &Event) -> Resu
     append_all(tx, backend, std::slice::from_ref(e)).await
 }
 
-/// Rows per multi-row INSERT. Events are bound: SQLite looks each parameter up by a linear
-/// scan, so a statement of p parameters costs O(p²) and small statements win.
-const EVENT_ROWS: usize = 25;
+/// Rows per multi-row INSERT. Only the bodies are bound: SQLite looks each parameter up by a
+/// linear scan, so a statement of p parameters costs O(p²) and small statements win.
+const EVENT_ROWS: usize = 50;
 const NODE_ROWS: usize = 2000;
 
 /// Appends events as the next entries of the log, in order, inside the caller's
@@ -53,37 +56,42 @@ pub(crate) async fn append_all(tx: &mut Tx<'_>, backend: Backend, events: &[Even
         let body = String::from_utf8(body).map_err(|err| StoreError::Corrupt(err.to_string()))?;
         let leaf = merkle::leaf_hash(body.as_bytes());
         let seq = frontier.size() as i64 + 1;
-        frontier.push(leaf, |level, idx, hash| nodes.push((level, idx, hash)));
+        frontier.push(leaf, |level, idx, hash| {
+            if level > 0 {
+                nodes.push((level, idx, hash));
+            }
+        });
         rows.push((seq, e, body, leaf));
     }
     for chunk in rows.chunks(EVENT_ROWS) {
-        // seq and the leaf hash are ours (a number, hex digits) and written in; the rest
-        // is bound. Such a text is used once, so it is not kept as a prepared statement.
-        let mut sql = String::from(
+        // Everything but the body is ours (a number, ids, an event type, a time we wrote,
+        // hex digits) and written in as literals; the body is bound. Such a text is used
+        // once, so it is not kept as a prepared statement.
+        let mut sql = String::with_capacity(100 + chunk.len() * 260);
+        sql.push_str(
             "INSERT INTO evidence (seq, id, event_type, at, case_id, service_id, body, leaf_hash) VALUES ",
         );
-        for (i, (seq, _, _, leaf)) in chunk.iter().enumerate() {
-            let p = i * 6;
+        for (i, (seq, e, _, leaf)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let case = e.case.as_ref().map(|c| c.id.to_string());
+            let service = e.service_id.map(|s| s.to_string());
             sql.push_str(&format!(
-                "{}({seq}, ${}, ${}, ${}, ${}, ${}, ${}, '{leaf}')",
-                if i == 0 { "" } else { ", " },
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6
+                "({seq}, {}, {}, {}, {}, {}, ${}, '{leaf}')",
+                literal(&e.id.to_string()),
+                literal(e.event_type.as_str()),
+                literal(&e.at),
+                case.as_deref().map_or_else(|| "NULL".to_string(), literal),
+                service
+                    .as_deref()
+                    .map_or_else(|| "NULL".to_string(), literal),
+                i + 1
             ));
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-        for (_, e, body, _) in chunk {
-            q = q
-                .bind(e.id.to_string())
-                .bind(e.event_type.as_str())
-                .bind(&e.at)
-                .bind(e.case.as_ref().map(|c| c.id.to_string()))
-                .bind(e.service_id.map(|s| s.to_string()))
-                .bind(body);
+        for (_, _, body, _) in chunk {
+            q = q.bind(body);
         }
         q.execute(&mut **tx).await?;
     }
@@ -107,43 +115,76 @@ pub(crate) async fn append_all(tx: &mut Tx<'_>, backend: Backend, events: &[Even
     Ok(())
 }
 
+/// A text value as an SQL string literal: quoted, each quote doubled. Used only for values
+/// the platform made (ids, event types, times); NUL, which SQL text cannot hold, is refused
+/// by leaving it to a bound parameter's error path instead: it never occurs in such values.
+fn literal(text: &str) -> String {
+    debug_assert!(!text.contains('\0'));
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// The frontier of a log of `size` leaves, from its stored edge nodes (one query).
 async fn right_edge(tx: &mut Tx<'_>, size: u64) -> Result<Frontier> {
     let edge: Vec<(u32, u64)> = Frontier::edge(size).collect();
     if edge.is_empty() {
         return Ok(Frontier::new());
     }
-    let mut sql = String::from("SELECT level, idx, hash FROM log_nodes WHERE ");
-    for i in 0..edge.len() {
-        if i > 0 {
-            sql.push_str(" OR ");
-        }
-        sql.push_str(&format!(
-            "(level = ${} AND idx = ${})",
-            2 * i + 1,
-            2 * i + 2
-        ));
-    }
-    let mut q = sqlx::query_as::<_, (i64, i64, String)>(sqlx::AssertSqlSafe(sql));
-    for (level, idx) in &edge {
-        q = q.bind(*level as i64).bind(*idx as i64);
-    }
-    let found: HashMap<(i64, i64), String> = q
-        .fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .map(|(l, i, h)| ((l, i), h))
-        .collect();
+    let found = read_nodes(tx, &edge).await?;
     let mut hashes = Vec::with_capacity(edge.len());
-    for (level, idx) in &edge {
-        let hash = found.get(&(*level as i64, *idx as i64)).ok_or_else(|| {
+    for key in &edge {
+        let hash = found.get(key).ok_or_else(|| {
             StoreError::Corrupt(format!(
-                "log node {level}/{idx} of the right edge is missing"
+                "log node {}/{} of the right edge is missing",
+                key.0, key.1
             ))
         })?;
-        hashes.push(parse_hash(hash)?);
+        hashes.push(*hash);
     }
     Frontier::resume(size, &hashes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The stored nodes `(level, idx)` asked for, wherever they are kept: leaves in `evidence`,
+/// the rest in `log_nodes`. Two queries at most; missing nodes are left out.
+async fn read_nodes(
+    db: &mut sqlx::AnyConnection,
+    keys: &[(u32, u64)],
+) -> Result<HashMap<(u32, u64), Hash>> {
+    let mut found = HashMap::with_capacity(keys.len());
+    let (leaves, nodes): (Vec<_>, Vec<_>) = keys.iter().partition(|(level, _)| *level == 0);
+    for chunk in leaves.chunks(64) {
+        // Numbers of our own making, written in.
+        let list = chunk
+            .iter()
+            .map(|(_, idx)| (idx + 1).to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT seq, leaf_hash FROM evidence WHERE seq IN ({list})");
+        let rows: Vec<(i64, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .persistent(false)
+            .fetch_all(&mut *db)
+            .await?;
+        for (seq, hash) in rows {
+            if let Some(hash) = hash {
+                found.insert((0, seq as u64 - 1), parse_hash(&hash)?);
+            }
+        }
+    }
+    for chunk in nodes.chunks(64) {
+        let condition = chunk
+            .iter()
+            .map(|(level, idx)| format!("(level = {level} AND idx = {idx})"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!("SELECT level, idx, hash FROM log_nodes WHERE {condition}");
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .persistent(false)
+            .fetch_all(&mut *db)
+            .await?;
+        for (level, idx, hash) in rows {
+            found.insert((level as u32, idx as u64), parse_hash(&hash)?);
+        }
+    }
+    Ok(found)
 }
 
 async fn take_sequencer(tx: &mut Tx<'_>, backend: Backend) -> Result<()> {
@@ -153,37 +194,6 @@ async fn take_sequencer(tx: &mut Tx<'_>, backend: Backend) -> Result<()> {
             .execute(&mut **tx)
             .await?;
     }
-    Ok(())
-}
-
-/// Stores leaf `index` and the perfect subtrees it completes: while the node just made is
-/// a right child, its parent is complete too (see `songda_core::merkle`). Used when
-/// sealing events stored before the log, one at a time.
-async fn add_leaf(tx: &mut Tx<'_>, index: i64, leaf: Hash) -> Result<()> {
-    put_node(tx, 0, index, &leaf).await?;
-    let (mut level, mut idx, mut hash) = (0i64, index, leaf);
-    while idx & 1 == 1 {
-        let (left,): (String,) =
-            sqlx::query_as("SELECT hash FROM log_nodes WHERE level = $1 AND idx = $2")
-                .bind(level)
-                .bind(idx - 1)
-                .fetch_one(&mut **tx)
-                .await?;
-        hash = merkle::node_hash(&parse_hash(&left)?, &hash);
-        level += 1;
-        idx >>= 1;
-        put_node(tx, level, idx, &hash).await?;
-    }
-    Ok(())
-}
-
-async fn put_node(tx: &mut Tx<'_>, level: i64, idx: i64, hash: &Hash) -> Result<()> {
-    sqlx::query("INSERT INTO log_nodes (level, idx, hash) VALUES ($1, $2, $3)")
-        .bind(level)
-        .bind(idx)
-        .bind(hash.to_string())
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 
@@ -209,7 +219,14 @@ pub(crate) async fn seal_unsealed(store: &Store) -> Result<usize> {
         sqlx::query_as("SELECT seq, body FROM evidence WHERE leaf_hash IS NULL ORDER BY seq")
             .fetch_all(&mut *tx)
             .await?;
+    let sealed = store.log_size().await?;
+    let mut frontier = right_edge(&mut tx, sealed).await?;
     for (seq, body) in &rows {
+        if *seq as u64 != frontier.size() + 1 {
+            return Err(StoreError::Corrupt(format!(
+                "event {seq} is not sealed but follows a gap or sealed events"
+            )));
+        }
         let value: serde_json::Value =
             serde_json::from_str(body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let canonical = songda_core::evidence::canonical::to_canonical(&value)
@@ -223,7 +240,20 @@ pub(crate) async fn seal_unsealed(store: &Store) -> Result<usize> {
             .bind(seq)
             .execute(&mut *tx)
             .await?;
-        add_leaf(&mut tx, seq - 1, leaf).await?;
+        let mut nodes = Vec::new();
+        frontier.push(leaf, |level, idx, hash| {
+            if level > 0 {
+                nodes.push((level, idx, hash));
+            }
+        });
+        for (level, idx, hash) in nodes {
+            sqlx::query("INSERT INTO log_nodes (level, idx, hash) VALUES ($1, $2, $3)")
+                .bind(i64::from(level))
+                .bind(idx as i64)
+                .bind(hash.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(rows.len())
@@ -321,13 +351,15 @@ impl Store {
 
     /// How many leaves the log has.
     pub async fn log_size(&self) -> Result<u64> {
-        // Leaves are numbered 0..n without gaps: the last one, found on the primary key,
-        // gives the size without counting every leaf.
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_nodes WHERE level = 0")
-                .fetch_one(self.reader())
-                .await?;
-        Ok(n as u64)
+        // Leaves are numbered 0..n without gaps, and only events stored before the log
+        // existed (a prefix, sealed at start) lack a leaf hash: the last event with one,
+        // found from the end of the primary key, gives the size without counting.
+        let last: Option<(i64,)> = sqlx::query_as(
+            "SELECT seq FROM evidence WHERE leaf_hash IS NOT NULL ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(last.map_or(0, |(seq,)| seq as u64))
     }
 
     /// Leaf `index`: its canonical bytes and leaf hash.
@@ -381,29 +413,23 @@ impl Store {
         merkle::consistency_proof(&fetched, old_size, new_size).map_err(tree_error)
     }
 
-    /// The stored subtrees a computation asked for, in one query.
+    /// The stored subtrees a computation asked for, in one or two queries.
     async fn fetch_nodes(&self, wanted: Wanted) -> Result<Fetched> {
-        let mut keys = wanted.0.into_inner();
+        let mut keys: Vec<(u32, u64)> = wanted
+            .0
+            .into_inner()
+            .into_iter()
+            .map(|(start, size_log2)| (size_log2, start >> size_log2))
+            .collect();
         keys.sort_unstable();
         keys.dedup();
-        let mut fetched = HashMap::with_capacity(keys.len());
-        for chunk in keys.chunks(64) {
-            let condition = (0..chunk.len())
-                .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            let sql = format!("SELECT level, idx, hash FROM log_nodes WHERE {condition}");
-            let mut query = sqlx::query_as::<_, (i64, i64, String)>(sqlx::AssertSqlSafe(sql));
-            for &(start, size_log2) in chunk {
-                query = query
-                    .bind(i64::from(size_log2))
-                    .bind((start >> size_log2) as i64);
-            }
-            for (level, idx, hash) in query.fetch_all(self.reader()).await? {
-                let level = level as u32;
-                fetched.insert(((idx as u64) << level, level), parse_hash(&hash)?);
-            }
-        }
-        Ok(Fetched(fetched))
+        let mut conn = self.reader().acquire().await?;
+        let found = read_nodes(&mut conn, &keys).await?;
+        Ok(Fetched(
+            found
+                .into_iter()
+                .map(|((level, idx), hash)| ((idx << level, level), hash))
+                .collect(),
+        ))
     }
 }

@@ -43,6 +43,11 @@ const SQLITE: &[Migration] = &[
         "head_timestamps",
         include_str!("../../migrations/sqlite/0006_head_timestamps.sql"),
     ),
+    (
+        7,
+        "leaves_once",
+        include_str!("../../migrations/sqlite/0007_leaves_once.sql"),
+    ),
 ];
 const POSTGRES: &[Migration] = &[
     (
@@ -74,6 +79,11 @@ const POSTGRES: &[Migration] = &[
         6,
         "head_timestamps",
         include_str!("../../migrations/postgres/0006_head_timestamps.sql"),
+    ),
+    (
+        7,
+        "leaves_once",
+        include_str!("../../migrations/postgres/0007_leaves_once.sql"),
     ),
 ];
 

@@ -173,7 +173,8 @@ async fn rehash_everything(conn: &mut AnyConnection) {
         .await
         .unwrap();
     let n = rows.len() as u64;
-    for level in 0..64u32 {
+    // Leaves are kept in the events' rows; the node table starts at two leaves.
+    for level in 1..64u32 {
         if n >> level == 0 {
             break;
         }

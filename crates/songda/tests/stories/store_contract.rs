@@ -339,7 +339,7 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
         migrate(&store).await.unwrap()
     })
     .await;
-    assert_eq!(applied.iter().sum::<usize>(), 6, "{applied:?}");
+    assert_eq!(applied.iter().sum::<usize>(), 7, "{applied:?}");
     let (first, second) = (db.open().await, db.open().await);
     assert_eq!(migrate(&first).await.unwrap(), 0);
     assert_eq!(migrate(&second).await.unwrap(), 0);
@@ -359,7 +359,8 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
             (3, "merkle_log"),
             (4, "tree_heads"),
             (5, "certificates"),
-            (6, "head_timestamps")
+            (6, "head_timestamps"),
+            (7, "leaves_once")
         ]
     );
 }
