@@ -6,7 +6,7 @@
 
 use crate::backends::Backing;
 use crate::helpers::*;
-use crate::process::{Server, songda};
+use crate::process::{Server, add_clerk, create_case, songda};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use songda::log::{Algorithm, SM2_DISTINGUISHING_ID};
@@ -195,44 +195,12 @@ async fn a_key_made_by_openssl_signs_and_switching_algorithm_keeps_old_heads_ver
     let dir = tempfile::tempdir().unwrap();
     let (data, sms) = (dir.path().join("data"), dir.path().join("sms.jsonl"));
     let backing = Backing::for_this_run().await;
-    let o = songda(&backing)
-        .args([
-            "user",
-            "add",
-            "--role",
-            "clerk",
-            "--name",
-            "孙书记员",
-            "--login",
-            "sun",
-        ])
-        .args([
-            "--password",
-            "password-123",
-            "--court",
-            "北京市朝阳区人民法院",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", said(&o));
+    add_clerk(&backing, &data);
 
     // An Ed25519 deployment logs an event and signs a head...
     let server = Server::start(&data, &sms, &backing).await;
     let clerk = server.login("sun", "password-123").await;
-    let case = clerk
-        .json_ok(
-            clerk
-                .post(
-                    "/cases",
-                    json!({"case_number": CASE_NUMBER, "title": "张三诉李四"}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
-    let case_id = case["id"].as_str().unwrap().to_string();
+    let case_id = create_case(&clerk).await;
     add_party(&clerk, &case_id, "13900000032").await;
     let old_head = served_head(&server.api(None)).await;
     assert_eq!(old_head.algorithm, "ed25519");

@@ -102,6 +102,49 @@ impl Drop for Server {
     }
 }
 
+/// Adds the stories' clerk (sun / password-123, of 北京市朝阳区人民法院) with the CLI, before
+/// any server runs on `data`.
+pub(crate) fn add_clerk(backing: &Backing, data: &Path) {
+    let o = songda(backing)
+        .args([
+            "user",
+            "add",
+            "--role",
+            "clerk",
+            "--name",
+            "孙书记员",
+            "--login",
+            "sun",
+        ])
+        .args([
+            "--password",
+            "password-123",
+            "--court",
+            "北京市朝阳区人民法院",
+        ])
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Creates the stories' case; returns its id.
+pub(crate) async fn create_case(clerk: &Api) -> String {
+    let case = clerk
+        .json_ok(
+            clerk
+                .post(
+                    "/cases",
+                    json!({"case_number": CASE_NUMBER, "title": "张三诉李四"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    case["id"].as_str().unwrap().to_string()
+}
+
 pub(crate) fn sms_lines(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -134,41 +177,10 @@ async fn the_server_process_delivers_notifications_and_survives_kill_minus_nine(
     let data = dir.path().join("data");
     let sms = dir.path().join("sms.jsonl");
     let backing = Backing::for_this_run().await;
-    let o = songda(&backing)
-        .args([
-            "user",
-            "add",
-            "--role",
-            "clerk",
-            "--name",
-            "孙书记员",
-            "--login",
-            "sun",
-            "--password",
-            "password-123",
-            "--court",
-            "北京市朝阳区人民法院",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-
+    add_clerk(&backing, &data);
     let server = Server::start(&data, &sms, &backing).await;
     let clerk = server.login("sun", "password-123").await;
-    let case = clerk
-        .json_ok(
-            clerk
-                .post(
-                    "/cases",
-                    json!({"case_number": CASE_NUMBER, "title": "张三诉李四"}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
-    let case_id = case["id"].as_str().unwrap().to_string();
+    let case_id = create_case(&clerk).await;
 
     // The worker inside `serve` delivers without anyone draining the queue.
     let party = clerk
