@@ -1,10 +1,14 @@
 //! The outbox runner: claims due notifications with a lease, sends each through its
-//! transport, and records the attempt: sent (with `ConsignmentNotification` evidence for
-//! service notifications) or failed (retried with exponential backoff and jitter, then
-//! failed for good with `ConsignmentNotificationFailure` evidence).
+//! transport, and records every attempt. For notifications about a service each attempt is
+//! also evidence, appended in the transaction that records it: `ConsignmentNotification`
+//! with the transport's reply and message id when accepted, `ConsignmentNotificationFailure`
+//! with the error when not (`final: false` and the time of the retry, with exponential
+//! backoff and jitter, or `final: true` when it fails for good: a permanent refusal such as
+//! SMTP 5xx, or the last attempt).
 //!
 //! A worker that dies after sending but before recording leaves the claim to expire and
-//! the message is sent again: delivery is at least once per claim.
+//! the message is sent again: delivery is at least once per claim (docs/design.md,
+//! Notifications, has the exact guarantee).
 
 use crate::messages::CODE_MARK;
 use crate::notify::{Accepted, SendError};
@@ -108,18 +112,17 @@ async fn attempt(state: &AppState, n: Notification) -> anyhow::Result<()> {
                 let jitter = rand::rng().random_range(0..=base / 2);
                 now + Duration::seconds(base + jitter)
             });
-            let event = if retry_at.is_none() {
-                evidence(
-                    state,
-                    &n,
-                    EventType::ConsignmentNotificationFailure,
-                    None,
-                    Some(&err.message),
-                )
-                .await?
-            } else {
-                None
-            };
+            let event = evidence(
+                state,
+                &n,
+                EventType::ConsignmentNotificationFailure,
+                None,
+                Some(Failure {
+                    error: &err.message,
+                    retry_at,
+                }),
+            )
+            .await?;
             state
                 .store
                 .mark_notification_failed(n.id, &err.message, retry_at, event.as_ref())
@@ -130,6 +133,13 @@ async fn attempt(state: &AppState, n: Notification) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A failed attempt, as its evidence records it.
+struct Failure<'a> {
+    error: &'a str,
+    /// When it is tried again; None: failed for good.
+    retry_at: Option<time::OffsetDateTime>,
+}
+
 /// Delivery evidence for notifications about a service; other notifications (codes)
 /// are recorded in the outbox only.
 async fn evidence(
@@ -137,7 +147,7 @@ async fn evidence(
     n: &Notification,
     event_type: EventType,
     accepted: Option<&Accepted>,
-    error: Option<&str>,
+    failure: Option<Failure<'_>>,
 ) -> anyhow::Result<Option<Event>> {
     let Some(service_id) = n.service_id else {
         return Ok(None);
@@ -170,13 +180,18 @@ async fn evidence(
     e.provenance = Some(d.service.provenance);
     e.consent_basis = Some(d.service.consent_basis);
     e.regime = Some(d.service.regime.clone());
-    e.gateway = Some(serde_json::json!({
+    let mut gateway = serde_json::json!({
         "notification_id": n.id,
         "attempt": n.attempts,
         "reply": accepted.map(|a| a.reference.clone()),
         "message_id": accepted.and_then(|a| a.message_id.clone()),
-        "error": error,
-    }));
+        "error": failure.as_ref().map(|f| f.error),
+    });
+    if let Some(f) = &failure {
+        gateway["final"] = f.retry_at.is_none().into();
+        gateway["retry_at"] = f.retry_at.map(rfc3339).into();
+    }
+    e.gateway = Some(gateway);
     e.note = Some(n.body.clone());
     Ok(Some(e))
 }

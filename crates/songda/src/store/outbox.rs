@@ -199,8 +199,8 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed attempt: retried at `retry_at`, or failed for good when `None`
-    /// (with its failure evidence).
+    /// Records a failed attempt and its evidence: retried at `retry_at`, or failed for good
+    /// when `None`.
     pub async fn mark_notification_failed(
         &self,
         id: NotificationId,
@@ -220,6 +220,9 @@ impl Store {
                 .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
+                if let Some(e) = evidence {
+                    super::evidence::append(&mut tx, self.backend, e).await?;
+                }
             }
             None => {
                 sqlx::query(

@@ -14,28 +14,65 @@ struct SmtpServer {
     maildir: tempfile::TempDir,
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A handler that answers every recipient with `reply` (e.g. `550 5.1.1 ...`): a server
+/// that refuses, permanently or for now.
+const REFUSING_HANDLER: &str = "
+class Refuse:
+    def __init__(self, reply):
+        self.reply = reply
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        return cls(' '.join(args))
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return self.reply
+";
+
 impl SmtpServer {
     fn start() -> SmtpServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        Self::start_on(free_port())
+    }
+
+    /// A server that keeps every message, on `port`.
+    fn start_on(port: u16) -> SmtpServer {
+        Self::spawn(port, &["-c", "aiosmtpd.handlers.Mailbox"], None)
+    }
+
+    /// A server that answers every recipient with `reply`.
+    fn refusing(reply: &str) -> SmtpServer {
+        Self::spawn(
+            free_port(),
+            &["-c", "songda_refuse.Refuse", reply],
+            Some(REFUSING_HANDLER),
+        )
+    }
+
+    fn spawn(port: u16, handler: &[&str], module: Option<&str>) -> SmtpServer {
         let maildir = tempfile::tempdir().unwrap();
         for sub in ["tmp", "new", "cur"] {
             std::fs::create_dir(maildir.path().join(sub)).unwrap();
         }
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(maildir.path())
+        let mut cmd = Command::new("python3");
+        cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
+        match module {
+            Some(source) => {
+                std::fs::write(maildir.path().join("songda_refuse.py"), source).unwrap();
+                cmd.env("PYTHONPATH", maildir.path()).args(handler);
+            }
+            None => {
+                cmd.args(handler).arg(maildir.path());
+            }
+        }
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -202,4 +239,127 @@ async fn a_mail_server_that_is_down_leaves_the_message_queued_for_retry() {
         sms.status, "sent",
         "one channel's failure does not hold up another"
     );
+}
+
+/// The service's notification evidence for one channel, oldest first.
+fn notification_events(cert: &serde_json::Value, channel: &str) -> Vec<serde_json::Value> {
+    cert["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["channel"] == channel
+                && matches!(
+                    e["type"].as_str(),
+                    Some("ConsignmentNotification" | "ConsignmentNotificationFailure")
+                )
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn each_attempt_is_evidence_and_a_server_down_then_up_gets_the_notice_exactly_once() {
+    let port = free_port();
+    let app = TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    let id = svc["id"].as_str().unwrap().to_string();
+    app.drain().await;
+
+    // Nobody listens: the first attempt failed, and that is evidence, with the retry time.
+    let cert = s.clerk.certificate(&id).await;
+    let events = notification_events(&cert, "email");
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let failed = &events[0];
+    assert_eq!(failed["type"], "ConsignmentNotificationFailure");
+    assert_eq!(failed["gateway"]["attempt"], 1);
+    assert_eq!(failed["gateway"]["final"], false);
+    assert!(failed["gateway"]["retry_at"].is_string(), "{failed}");
+    assert!(failed["gateway"]["error"].is_string(), "{failed}");
+    assert_eq!(failed["address"], "lisi@example.com");
+
+    // The server comes up; the retry (due within 3 s) delivers the notice once.
+    let smtp = SmtpServer::start_on(port);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let service_mail = |smtp: &SmtpServer| {
+        smtp.messages()
+            .into_iter()
+            .filter(|m| body_text(m).contains("查看并签收"))
+            .count()
+    };
+    while service_mail(&smtp) == 0 {
+        assert!(Instant::now() < deadline, "the notice was never retried");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.drain().await;
+    }
+    // Draining on finds nothing more to send: exactly once.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    app.drain().await;
+    assert_eq!(service_mail(&smtp), 1);
+    let cert = s.clerk.certificate(&id).await;
+    let events = notification_events(&cert, "email");
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["ConsignmentNotificationFailure", "ConsignmentNotification"]
+    );
+    assert_eq!(events[1]["gateway"]["attempt"], 2);
+    assert!(
+        events[1]["gateway"]["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("250"),
+        "{}",
+        events[1]
+    );
+    // The certificate, failed attempt included, verifies.
+    let report = songda::verify::verify(&serde_json::to_vec(&cert).unwrap(), &[], None).unwrap();
+    assert!(report.valid, "{}", report.to_text());
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_fails_at_once_with_the_servers_words_as_evidence_and_a_temporary_one_is_retried()
+ {
+    for (reply, permanent) in [
+        ("550 5.1.1 <lisi@example.com>: mailbox unavailable", true),
+        ("451 4.3.0 try again later", false),
+    ] {
+        let smtp = SmtpServer::refusing(reply);
+        let app =
+            TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port)))
+                .await;
+        let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
+        let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+        let id = svc["id"].as_str().unwrap().to_string();
+        app.drain().await;
+
+        let cert = s.clerk.certificate(&id).await;
+        let events = notification_events(&cert, "email");
+        assert_eq!(events.len(), 1, "{reply}: {events:#?}");
+        let failed = &events[0];
+        assert_eq!(failed["type"], "ConsignmentNotificationFailure");
+        assert_eq!(failed["gateway"]["final"], permanent, "{reply}: {failed}");
+        let error = failed["gateway"]["error"].as_str().unwrap();
+        let code = &reply[..3];
+        assert!(
+            error.contains(code),
+            "{reply}: the reply code is kept: {error}"
+        );
+        let outbox = app
+            .state
+            .store
+            .service_notifications(svc["id"].as_str().unwrap().parse().unwrap())
+            .await
+            .unwrap();
+        let email = outbox.iter().find(|n| n.channel == "email").unwrap();
+        assert_eq!(
+            email.status,
+            if permanent { "failed" } else { "queued" },
+            "{reply}"
+        );
+        // The SMS is not held up by the mail server.
+        let sms = outbox.iter().find(|n| n.channel == "sms").unwrap();
+        assert_eq!(sms.status, "sent");
+    }
 }
