@@ -147,9 +147,14 @@ pub struct ServeArgs {
     /// Append each SMS as a JSON line to this file (default: sms.jsonl in the data dir).
     #[arg(long, env = "SONGDA_SMS_FILE")]
     pub sms_file: Option<PathBuf>,
-    /// Outgoing email server, smtp://[user:password@]host:port (default: .eml files in the data dir).
+    /// Outgoing email server: smtp://[user:password@]host[:port][?tls=starttls|opportunistic]
+    /// or smtps://... for TLS from the start (default: .eml files in the data dir).
     #[arg(long, env = "SONGDA_SMTP_URL")]
     pub smtp_url: Option<String>,
+    /// Certificates (PEM) to trust for the SMTP server's TLS besides the system's: a
+    /// court's own relay with a private CA.
+    #[arg(long, env = "SONGDA_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
     /// Sender of outgoing email.
     #[arg(
         long,
@@ -266,6 +271,7 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub sms_file: PathBuf,
     pub smtp_url: Option<String>,
+    pub smtp_ca_file: Option<PathBuf>,
     pub mail_from: String,
     pub max_upload_bytes: u64,
 }
@@ -311,6 +317,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| a.data.data_dir.join("sms.jsonl")),
             smtp_url: a.smtp_url.clone().filter(|s| !s.is_empty()),
+            smtp_ca_file: a.smtp_ca_file.clone(),
             mail_from: a.mail_from.clone(),
             max_upload_bytes: a.max_upload_mb.saturating_mul(1024 * 1024),
         })
@@ -349,6 +356,7 @@ impl Settings {
             listen: "127.0.0.1:0".parse().expect("valid address"),
             public_url: None,
             smtp_url: None,
+            smtp_ca_file: None,
             mail_from: "Songda <noreply@songda.localhost>".into(),
             max_upload_bytes: 100 * 1024 * 1024,
         }

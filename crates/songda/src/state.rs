@@ -87,7 +87,9 @@ impl AppState {
             (None, _) => None,
         };
         let email = match &settings.smtp_url {
-            Some(url) => EmailTransport::smtp(url, &settings.mail_from)?,
+            Some(url) => {
+                EmailTransport::smtp(url, &settings.mail_from, settings.smtp_ca_file.as_deref())?
+            }
             None => EmailTransport::files(dir.join("mail"), &settings.mail_from)?,
         };
         let transports = Transports {

@@ -2,10 +2,127 @@
 //! data dir, so that a machine with no mail server still keeps every message it would send.
 
 use super::{Accepted, SendError};
-use lettre::message::{Mailbox, header::ContentType};
+use anyhow::Context;
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TlsMode {
+    None,
+    Opportunistic,
+    StartTls,
+    Implicit,
+}
+
+/// What `SONGDA_SMTP_URL` says.
+#[derive(Debug, PartialEq, Eq)]
+struct SmtpSettings {
+    host: String,
+    port: u16,
+    mode: TlsMode,
+    credentials: Option<(String, String)>,
+}
+
+impl SmtpSettings {
+    fn parse(url: &str) -> anyhow::Result<Self> {
+        let (implicit, rest) = if let Some(rest) = url.strip_prefix("smtps://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("smtp://") {
+            (false, rest)
+        } else {
+            anyhow::bail!("SONGDA_SMTP_URL must start with smtp:// or smtps://");
+        };
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let rest = rest.trim_end_matches('/');
+        let (credentials, hostport) = match rest.rsplit_once('@') {
+            Some((c, h)) => {
+                let (user, password) = c.split_once(':').unwrap_or((c, ""));
+                (Some((percent_decode(user)?, percent_decode(password)?)), h)
+            }
+            None => (None, rest),
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                Some(
+                    p.parse::<u16>()
+                        .map_err(|_| anyhow::anyhow!("bad SMTP port {p:?}"))?,
+                ),
+            ),
+            None => (hostport, None),
+        };
+        if host.is_empty() {
+            anyhow::bail!("SONGDA_SMTP_URL has no host");
+        }
+        let mut mode = if implicit {
+            TlsMode::Implicit
+        } else {
+            TlsMode::None
+        };
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            match (key.as_ref(), value.as_ref(), implicit) {
+                ("tls", "starttls", false) => mode = TlsMode::StartTls,
+                ("tls", "opportunistic", false) => mode = TlsMode::Opportunistic,
+                ("tls", "none", false) => mode = TlsMode::None,
+                ("tls", other, _) => anyhow::bail!(
+                    "SONGDA_SMTP_URL: tls={other:?} is not starttls, opportunistic or none (smtps:// is TLS from the start)"
+                ),
+                (other, _, _) => anyhow::bail!("SONGDA_SMTP_URL: unknown setting {other:?}"),
+            }
+        }
+        Ok(Self {
+            host: host.to_string(),
+            port: port.unwrap_or(if implicit { 465 } else { 25 }),
+            mode,
+            credentials,
+        })
+    }
+}
+
+/// `%XX` sequences decoded, as in the user part of a URL.
+fn percent_decode(text: &str) -> anyhow::Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("SONGDA_SMTP_URL: a bad %-escape in the user part")
+                })?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| anyhow::anyhow!("SONGDA_SMTP_URL: the user part is not UTF-8"))
+}
+
+/// The HTML part of a message: the text, escaped, its paragraphs kept.
+fn html_of(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    let paragraphs: Vec<String> = escaped
+        .split("\n\n")
+        .map(|p| format!("<p>{}</p>", p.trim_matches('\n').replace('\n', "<br>\n")))
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"></head>\n<body style=\"font-family: sans-serif; line-height: 1.6\">\n{}\n</body></html>\n",
+        paragraphs.join("\n")
+    )
+}
 
 pub enum EmailTransport {
     Smtp {
@@ -19,32 +136,41 @@ pub enum EmailTransport {
 }
 
 impl EmailTransport {
-    /// `smtp://[user:password@]host[:port]`: plain SMTP to a local relay. TLS arrives with
-    /// the notifications work.
-    pub fn smtp(url: &str, from: &str) -> anyhow::Result<Self> {
-        let rest = url
-            .strip_prefix("smtp://")
-            .ok_or_else(|| anyhow::anyhow!("SONGDA_SMTP_URL must start with smtp://"))?;
-        let rest = rest.trim_end_matches('/');
-        let (creds, hostport) = match rest.rsplit_once('@') {
-            Some((c, h)) => (Some(c), h),
-            None => (None, rest),
-        };
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) => (
-                h,
-                p.parse::<u16>()
-                    .map_err(|_| anyhow::anyhow!("bad SMTP port {p:?}"))?,
-            ),
-            None => (hostport, 25),
-        };
-        if host.is_empty() {
-            anyhow::bail!("SONGDA_SMTP_URL has no host");
+    /// Parses `SONGDA_SMTP_URL`:
+    ///
+    /// - `smtp://[user:password@]host[:port]`: plain SMTP (port 25), for a local relay;
+    ///   `?tls=starttls` requires STARTTLS (use it with port 587), `?tls=opportunistic` uses
+    ///   it when the server offers it;
+    /// - `smtps://[user:password@]host[:port]`: TLS from the first byte (port 465).
+    ///
+    /// TLS trusts the system's roots and, for a court's own relay, the certificates in
+    /// `ca_file` (PEM). User and password may be percent-encoded. Connections are pooled.
+    pub fn smtp(url: &str, from: &str, ca_file: Option<&Path>) -> anyhow::Result<Self> {
+        let settings = SmtpSettings::parse(url)?;
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+            .port(settings.port)
+            .timeout(Some(Duration::from_secs(30)));
+        if settings.mode != TlsMode::None {
+            let mut params = TlsParameters::builder(settings.host.clone());
+            if let Some(path) = ca_file {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("reading SONGDA_SMTP_CA_FILE {}", path.display()))?;
+                let certs = crate::timestamp::read_certificates(&pem)
+                    .map_err(|e| anyhow::anyhow!("SONGDA_SMTP_CA_FILE {}: {e}", path.display()))?;
+                for der in certs {
+                    params = params.add_root_certificate(Certificate::from_der(der)?);
+                }
+            }
+            let params = params.build_rustls()?;
+            builder = builder.tls(match settings.mode {
+                TlsMode::Implicit => Tls::Wrapper(params),
+                TlsMode::StartTls => Tls::Required(params),
+                TlsMode::Opportunistic => Tls::Opportunistic(params),
+                TlsMode::None => unreachable!("checked above"),
+            });
         }
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port);
-        if let Some(c) = creds {
-            let (user, pass) = c.split_once(':').unwrap_or((c, ""));
-            builder = builder.credentials(Credentials::new(user.into(), pass.into()));
+        if let Some((user, password)) = settings.credentials {
+            builder = builder.credentials(Credentials::new(user, password));
         }
         Ok(Self::Smtp {
             transport: builder.build(),
@@ -79,8 +205,10 @@ impl EmailTransport {
             .to(to)
             .subject(subject)
             .message_id(Some(message_id.clone()))
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_string())
+            .multipart(MultiPart::alternative_plain_html(
+                body.to_string(),
+                html_of(body),
+            ))
             .map_err(|e| SendError::permanent(e.to_string()))?;
         match self {
             Self::Smtp { transport, .. } => match transport.send(msg).await {
@@ -109,5 +237,48 @@ impl EmailTransport {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_say_host_port_tls_and_credentials() {
+        let s = SmtpSettings::parse("smtp://relay.court.example").unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.mode),
+            ("relay.court.example", 25, TlsMode::None)
+        );
+        let s = SmtpSettings::parse("smtp://user%40court:p%3Ass@mail:587?tls=starttls").unwrap();
+        assert_eq!((s.port, s.mode), (587, TlsMode::StartTls));
+        assert_eq!(s.credentials, Some(("user@court".into(), "p:ss".into())));
+        let s = SmtpSettings::parse("smtps://mail.example/").unwrap();
+        assert_eq!((s.port, s.mode), (465, TlsMode::Implicit));
+        let s = SmtpSettings::parse("smtp://mail?tls=opportunistic").unwrap();
+        assert_eq!(s.mode, TlsMode::Opportunistic);
+        for bad in [
+            "http://mail",
+            "smtp://:25",
+            "smtp://mail:x",
+            "smtp://mail?tls=maybe",
+            "smtps://mail?tls=starttls",
+            "smtp://mail?retries=3",
+            "smtp://u%zz:p@mail",
+        ] {
+            assert!(SmtpSettings::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_html_part_is_the_text_escaped_with_its_paragraphs() {
+        let html = html_of("张三：\n\n第一行\n第二行 <b>&\n\n完");
+        assert!(html.contains("<p>张三：</p>"), "{html}");
+        assert!(
+            html.contains("<p>第一行<br>\n第二行 &lt;b&gt;&amp;</p>"),
+            "{html}"
+        );
+        assert!(html.contains("<p>完</p>"), "{html}");
     }
 }

@@ -4,6 +4,7 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,22 @@ impl SmtpServer {
     /// A server that keeps every message, on `port`.
     fn start_on(port: u16) -> SmtpServer {
         Self::spawn(port, &["-c", "aiosmtpd.handlers.Mailbox"], None)
+    }
+
+    /// A server that keeps every message and speaks TLS with `cert` and `key`: STARTTLS, or
+    /// from the first byte when `implicit`.
+    fn start_tls(cert: &Path, key: &Path, implicit: bool) -> SmtpServer {
+        let (c, k) = if implicit {
+            ("--smtpscert", "--smtpskey")
+        } else {
+            ("--tlscert", "--tlskey")
+        };
+        let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+        Self::spawn(
+            free_port(),
+            &[c, cert, k, key, "-c", "aiosmtpd.handlers.Mailbox"],
+            None,
+        )
     }
 
     /// A server that answers every recipient with `reply`.
@@ -107,38 +124,38 @@ impl Drop for SmtpServer {
     }
 }
 
-/// Decodes the body of a plain-text message, whatever transfer encoding lettre chose.
-fn body_text(raw: &str) -> String {
-    let (headers, body) = raw
-        .split_once("\r\n\r\n")
-        .or_else(|| raw.split_once("\n\n"))
+/// Reads a message with Python's standard email parser, an implementation that shares
+/// nothing with lettre: its content type, decoded subject, and plain and HTML parts.
+fn parse_mail(raw: &str) -> serde_json::Value {
+    const PARSE: &str = "
+import sys, json, email
+from email import policy
+m = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.default)
+plain, html = m.get_body(('plain',)), m.get_body(('html',))
+print(json.dumps({'type': m.get_content_type(), 'subject': str(m['subject']),
+    'plain': plain.get_content() if plain else '', 'html': html.get_content() if html else ''}))
+";
+    let mut child = Command::new("python3")
+        .args(["-c", PARSE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
         .unwrap();
-    if headers
-        .to_ascii_lowercase()
-        .contains("content-transfer-encoding: base64")
-    {
-        let b64: String = body.split_whitespace().collect();
-        String::from_utf8(base64_decode(&b64)).unwrap()
-    } else {
-        body.to_string()
-    }
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(raw.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python could not parse the message");
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn base64_decode(s: &str) -> Vec<u8> {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let mut buf = 0u32;
-    let mut bits = 0;
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let v = A.iter().position(|x| *x == c).expect("base64") as u32;
-        buf = (buf << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-        }
-    }
-    out
+/// The plain-text part of a message.
+fn body_text(raw: &str) -> String {
+    parse_mail(raw)["plain"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -176,6 +193,18 @@ async fn binding_codes_and_service_notices_reach_a_real_smtp_server() {
     );
     assert!(text.contains(&format!("/services/{}", svc["id"].as_str().unwrap())));
     assert!(!text.contains("%PDF"), "notices never carry the document");
+    // Text and HTML alternatives, the subject in Chinese.
+    let parsed = parse_mail(notice);
+    assert_eq!(parsed["type"], "multipart/alternative");
+    let html = parsed["html"].as_str().unwrap();
+    assert!(html.contains(CASE_NUMBER) && html.contains("<p>"), "{html}");
+    assert!(
+        parsed["subject"]
+            .as_str()
+            .unwrap()
+            .contains("诉讼文书待签收"),
+        "{parsed}"
+    );
 
     // The server's acceptance is recorded with the notification, and as evidence.
     let cert = s
@@ -361,5 +390,80 @@ async fn a_permanent_refusal_fails_at_once_with_the_servers_words_as_evidence_an
         // The SMS is not held up by the mail server.
         let sms = outbox.iter().find(|n| n.channel == "sms").unwrap();
         assert_eq!(sms.status, "sent");
+    }
+}
+
+/// A private CA and a certificate for `localhost` and 127.0.0.1 it issued, as a court's own
+/// relay would have; (dir, CA certificate, server certificate, server key).
+fn private_ca() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let openssl = |words: &str, more: &[&str]| {
+        let mut args: Vec<&str> = words.split_whitespace().collect();
+        args.extend_from_slice(more);
+        crate::tsa::run(d, &args);
+    };
+    openssl(
+        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 30 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign",
+        &["-subj", "/CN=Court Mail Test CA"],
+    );
+    openssl(
+        "req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout mail.key -out mail.csr",
+        &["-subj", "/CN=localhost"],
+    );
+    std::fs::write(
+        d.join("mail.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        "x509 -req -in mail.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile mail.ext -out mail.crt",
+        &[],
+    );
+    let (ca, cert, key) = (d.join("ca.crt"), d.join("mail.crt"), d.join("mail.key"));
+    (dir, ca, cert, key)
+}
+
+#[tokio::test]
+async fn mail_goes_over_starttls_or_implicit_tls_to_a_relay_with_a_private_ca_and_not_without_it() {
+    let (_dir, ca, cert, key) = private_ca();
+    for implicit in [false, true] {
+        let smtp = SmtpServer::start_tls(&cert, &key, implicit);
+        let url = if implicit {
+            format!("smtps://localhost:{}", smtp.port)
+        } else {
+            format!("smtp://localhost:{}?tls=starttls", smtp.port)
+        };
+        // Trusting the court's CA: the binding code arrives, over TLS.
+        let app = TestApp::spawn_with(|s| {
+            s.smtp_url = Some(url.clone());
+            s.smtp_ca_file = Some(ca.clone());
+        })
+        .await;
+        let s = case_with_party(&app, "13900000002", None).await;
+        app.drain().await;
+        let mails = smtp.messages();
+        assert_eq!(mails.len(), 1, "{url}: {mails:#?}");
+        assert!(body_text(&mails[0]).contains(&s.binding_code), "{url}");
+        drop(app);
+
+        // Without it the server's certificate is unknown: nothing is sent in clear, the
+        // message waits with the reason.
+        let app = TestApp::spawn_with(|s| s.smtp_url = Some(url.clone())).await;
+        let _s = case_with_party(&app, "13900000003", None).await;
+        app.drain().await;
+        assert_eq!(smtp.messages().len(), 1, "{url}: nothing more arrived");
+        let outbox = app.state.store.recent_notifications(10).await.unwrap();
+        let email = outbox.iter().find(|n| n.channel == "email").unwrap();
+        assert_ne!(email.status, "sent", "{url}");
+        let error = email
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .to_lowercase();
+        assert!(
+            error.contains("certificate") || error.contains("tls"),
+            "{url}: {error}"
+        );
     }
 }
