@@ -390,6 +390,19 @@ async fn a_permanent_refusal_fails_at_once_with_the_servers_words_as_evidence_an
         // The SMS is not held up by the mail server.
         let sms = outbox.iter().find(|n| n.channel == "sms").unwrap();
         assert_eq!(sms.status, "sent");
+
+        // The clerk's board says so, per recipient and channel, with the server's words.
+        let board = clerk_page(&app, &format!("/cases/{}", s.case_id)).await;
+        if permanent {
+            assert!(board.contains("邮件 失败"), "{board}");
+            assert!(
+                board.contains("通知发送失败：email → lisi@example.com"),
+                "{board}"
+            );
+            assert!(board.contains("mailbox unavailable"), "{board}");
+        } else {
+            assert!(board.contains("邮件 重试中"), "{board}");
+        }
     }
 }
 
@@ -466,4 +479,27 @@ async fn mail_goes_over_starttls_or_implicit_tls_to_a_relay_with_a_private_ca_an
             "{url}: {error}"
         );
     }
+}
+
+/// A page as the stories' clerk sees it, logged in through the form.
+async fn clerk_page(app: &TestApp, path: &str) -> String {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{}/login", app.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("login=clerk&password=password-123")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "login: {}", r.status());
+    let r = client
+        .get(format!("{}{path}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.unwrap()
 }

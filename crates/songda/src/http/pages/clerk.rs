@@ -285,6 +285,7 @@ async fn case_page(
                 let st = match n.status.as_str() {
                     "sent" => l.t("已发送", "sent"),
                     "failed" => l.t("失败", "failed"),
+                    _ if n.attempts > 0 => l.t("重试中", "retrying"),
                     _ => l.t("发送中", "queued"),
                 };
                 format!(
@@ -298,23 +299,34 @@ async fn case_page(
             })
             .collect::<Vec<_>>()
             .join(" · ");
-        let failed = notes.iter().any(|n| n.status == "failed");
+        // The first notice that failed for good, with the server's words (shortened).
+        let failed = notes.iter().find(|n| n.status == "failed").map(|n| {
+            let error: String = n
+                .last_error
+                .as_deref()
+                .unwrap_or_default()
+                .chars()
+                .take(80)
+                .collect();
+            format!("{} → {}: {error}", n.channel, n.recipient)
+        });
         let titles = d
             .documents
             .iter()
             .map(|x| x.title.as_str())
             .collect::<Vec<_>>()
             .join("、");
-        let problem = if let Some(r) = d.service.refusal_reason {
-            Some(format!(
+        let problem = match (d.service.refusal_reason, failed) {
+            (Some(r), _) => Some(format!(
                 "{}{}",
                 l.t("拒收：", "Refused: "),
                 l.t(r.label_zh(), r.label_en())
-            ))
-        } else if failed {
-            Some(l.t("通知发送失败", "Notification failed").to_string())
-        } else {
-            None
+            )),
+            (None, Some(failure)) => Some(format!(
+                "{}{failure}",
+                l.t("通知发送失败：", "Notification failed: ")
+            )),
+            (None, None) => None,
         };
         if let Some(p) = &problem {
             problems.push(format!("{} · {} · {p}", d.party.name, titles));
