@@ -64,6 +64,44 @@ impl SmtpServer {
         )
     }
 
+    /// A server that keeps every message from a client logged in as `court` with password
+    /// `p@ss:word` (AUTH PLAIN or LOGIN, over plain SMTP as a local relay would allow).
+    fn requiring_login() -> SmtpServer {
+        const SERVER: &str = "
+import sys, time, warnings
+warnings.filterwarnings('ignore')
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+def check(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b'court' \\
+        and auth_data.password == b'p@ss:word'
+    return AuthResult(success=ok)
+
+c = Controller(Mailbox(sys.argv[2]), hostname='127.0.0.1', port=int(sys.argv[1]),
+               authenticator=check, auth_required=True, auth_require_tls=False)
+c.start()
+while True:
+    time.sleep(3600)
+";
+        let port = free_port();
+        let maildir = Self::maildir();
+        let child = Command::new("python3")
+            .args(["-c", SERVER, &port.to_string()])
+            .arg(maildir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        Self::wait_listening(port);
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
     /// A server that answers every recipient with `reply`.
     fn refusing(reply: &str) -> SmtpServer {
         Self::spawn(
@@ -74,10 +112,7 @@ impl SmtpServer {
     }
 
     fn spawn(port: u16, handler: &[&str], module: Option<&str>) -> SmtpServer {
-        let maildir = tempfile::tempdir().unwrap();
-        for sub in ["tmp", "new", "cur"] {
-            std::fs::create_dir(maildir.path().join(sub)).unwrap();
-        }
+        let maildir = Self::maildir();
         let mut cmd = Command::new("python3");
         cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
         match module {
@@ -94,6 +129,15 @@ impl SmtpServer {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("python3 with aiosmtpd (scripts/test installs it)");
+        Self::wait_listening(port);
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    fn wait_listening(port: u16) {
         let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -102,11 +146,15 @@ impl SmtpServer {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        SmtpServer {
-            child,
-            port,
-            maildir,
+    }
+
+    /// A maildir for a server to keep messages in.
+    fn maildir() -> tempfile::TempDir {
+        let maildir = tempfile::tempdir().unwrap();
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir(maildir.path().join(sub)).unwrap();
         }
+        maildir
     }
 
     fn messages(&self) -> Vec<String> {
@@ -502,4 +550,19 @@ async fn clerk_page(app: &TestApp, path: &str) -> String {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_relay_that_requires_a_login_gets_the_percent_encoded_credentials() {
+    let smtp = SmtpServer::requiring_login();
+    let url = format!("smtp://court:p%40ss%3Aword@127.0.0.1:{}", smtp.port);
+    let app = TestApp::spawn_with(|s| s.smtp_url = Some(url)).await;
+    let s = case_with_party(&app, "13900000002", None).await;
+    app.drain().await;
+    let outbox = app.state.store.recent_notifications(10).await.unwrap();
+    let email = outbox.iter().find(|n| n.channel == "email").unwrap();
+    assert_eq!(email.status, "sent", "{:?}", email.last_error);
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(body_text(&mails[0]).contains(&s.binding_code));
 }
