@@ -66,7 +66,16 @@ pub async fn run(state: AppState) {
     }
 }
 
-async fn attempt(state: &AppState, n: Notification) -> anyhow::Result<()> {
+async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
+    // Each message gets the whole lease for its own send, not what is left of the batch's.
+    if !state
+        .store
+        .renew_claim(&mut n, state.settings.outbox_lease, state.now())
+        .await?
+    {
+        tracing::warn!(id = %n.id, "the claim ran out before this message's turn; another worker has it");
+        return Ok(());
+    }
     let body = match &n.secret {
         Some(code) => n.body.replace(CODE_MARK, code),
         None => n.body.clone(),
@@ -98,10 +107,13 @@ async fn attempt(state: &AppState, n: Notification) -> anyhow::Result<()> {
                 None,
             )
             .await?;
-            state
+            if !state
                 .store
-                .mark_notification_sent(n.id, &accepted.reference, event.as_ref(), now)
-                .await?;
+                .mark_notification_sent(&n, &accepted.reference, event.as_ref(), now)
+                .await?
+            {
+                tracing::warn!(id = %n.id, "sent after the claim ran out: recorded as evidence, the status left to the worker holding it");
+            }
             tracing::info!(id = %n.id, channel = %n.channel, purpose = %n.purpose, "notification sent");
         }
         Err(err) => {
@@ -123,10 +135,13 @@ async fn attempt(state: &AppState, n: Notification) -> anyhow::Result<()> {
                 }),
             )
             .await?;
-            state
+            if !state
                 .store
-                .mark_notification_failed(n.id, &err.message, retry_at, event.as_ref())
-                .await?;
+                .mark_notification_failed(&n, &err.message, retry_at, event.as_ref())
+                .await?
+            {
+                tracing::warn!(id = %n.id, "failed after the claim ran out: recorded as evidence, the status left to the worker holding it");
+            }
             tracing::warn!(id = %n.id, channel = %n.channel, error = %err.message, permanent = err.permanent, "notification attempt failed");
         }
     }

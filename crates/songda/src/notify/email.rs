@@ -74,6 +74,13 @@ impl SmtpSettings {
                 (other, _, _) => anyhow::bail!("SONGDA_SMTP_URL: unknown setting {other:?}"),
             }
         }
+        // lettre logs in wherever it is told to: over clear text, or after an attacker
+        // stripped STARTTLS from the server's answer.
+        if credentials.is_some() && matches!(mode, TlsMode::None | TlsMode::Opportunistic) {
+            anyhow::bail!(
+                "SONGDA_SMTP_URL: a password is sent only over TLS: add ?tls=starttls, or use smtps://"
+            );
+        }
         Ok(Self {
             host: host.to_string(),
             port: port.unwrap_or(if implicit { 465 } else { 25 }),
@@ -144,7 +151,8 @@ impl EmailTransport {
     /// - `smtps://[user:password@]host[:port]`: TLS from the first byte (port 465).
     ///
     /// TLS trusts the system's roots and, for a court's own relay, the certificates in
-    /// `ca_file` (PEM). User and password may be percent-encoded. Connections are pooled.
+    /// `ca_file` (PEM). User and password may be percent-encoded, and are refused without
+    /// TLS. Connections are pooled.
     pub fn smtp(url: &str, from: &str, ca_file: Option<&Path>) -> anyhow::Result<Self> {
         let settings = SmtpSettings::parse(url)?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
@@ -265,7 +273,9 @@ mod tests {
             "smtp://mail?tls=maybe",
             "smtps://mail?tls=starttls",
             "smtp://mail?retries=3",
-            "smtp://u%zz:p@mail",
+            "smtp://u%zz:p@mail?tls=starttls",
+            "smtp://u:p@mail",
+            "smtp://u:p@mail?tls=opportunistic",
         ] {
             assert!(SmtpSettings::parse(bad).is_err(), "{bad}");
         }

@@ -42,6 +42,10 @@ pub struct Notification {
     pub gateway_ref: Option<String>,
     pub created_at: OffsetDateTime,
     pub sent_at: Option<OffsetDateTime>,
+    /// While claimed: the end of the lease, as stored. It is the claim's token: recording
+    /// an outcome or renewing the lease needs it unchanged, so a worker whose lease ran out
+    /// and was taken over cannot overwrite what the new holder records.
+    pub lease_until: Option<String>,
 }
 
 row_struct! {
@@ -62,10 +66,11 @@ row_struct! {
         gateway_ref: Option<String>,
         created_at: String,
         sent_at: Option<String>,
+        lease_until: Option<String>,
     }
 }
 
-const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, status, attempts, last_error, gateway_ref, created_at, sent_at";
+const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, status, attempts, last_error, gateway_ref, created_at, sent_at, lease_until";
 
 impl Row {
     fn into_notification(self) -> Result<Notification> {
@@ -86,6 +91,7 @@ impl Row {
             gateway_ref: self.gateway_ref,
             created_at: parse_time(&self.created_at)?,
             sent_at: parse_opt_time(self.sent_at)?,
+            lease_until: self.lease_until,
         })
     }
 }
@@ -173,72 +179,102 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Renews the lease of a claimed notification just before it is sent, so each message
+    /// has the whole lease for its own send. False: the claim ran out and another worker
+    /// holds the message now; it must not be sent.
+    pub async fn renew_claim(
+        &self,
+        n: &mut Notification,
+        lease: Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let renewed = ts(now + lease);
+        let done = sqlx::query(
+            "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = 'sending' AND lease_until = $3",
+        )
+        .bind(&renewed)
+        .bind(n.id.to_string())
+        .bind(&n.lease_until)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 1 {
+            n.lease_until = Some(renewed);
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
     /// Marks a claimed notification sent and appends its delivery evidence, atomically.
+    /// The evidence is appended whatever happened to the claim (the server did accept the
+    /// message); the status only if the claim still holds. Returns whether it held.
     pub async fn mark_notification_sent(
         &self,
-        id: NotificationId,
+        n: &Notification,
         gateway_ref: &str,
         evidence: Option<&songda_core::evidence::Event>,
         now: OffsetDateTime,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE outbox SET status = 'sent', sent_at = $1, gateway_ref = $2, lease_until = NULL, last_error = NULL,
                 secret = NULL
-             WHERE id = $3",
+             WHERE id = $3 AND status = 'sending' AND lease_until = $4",
         )
         .bind(ts(now))
         .bind(gateway_ref)
-        .bind(id.to_string())
+        .bind(n.id.to_string())
+        .bind(&n.lease_until)
         .execute(&mut *tx)
         .await?;
         if let Some(e) = evidence {
             super::evidence::append(&mut tx, self.backend, e).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records a failed attempt and its evidence: retried at `retry_at`, or failed for good
-    /// when `None`.
+    /// when `None`. As for a sent one, the status changes only if the claim still holds
+    /// (returned), so a late failure never undoes what a later holder recorded.
     pub async fn mark_notification_failed(
         &self,
-        id: NotificationId,
+        n: &Notification,
         error: &str,
         retry_at: Option<OffsetDateTime>,
         evidence: Option<&songda_core::evidence::Event>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        match retry_at {
+        let done = match retry_at {
             Some(at) => {
                 sqlx::query(
                     "UPDATE outbox SET status = 'queued', next_attempt_at = $1, lease_until = NULL, last_error = $2
-                     WHERE id = $3",
+                     WHERE id = $3 AND status = 'sending' AND lease_until = $4",
                 )
                 .bind(ts(at))
                 .bind(error)
-                .bind(id.to_string())
+                .bind(n.id.to_string())
+                .bind(&n.lease_until)
                 .execute(&mut *tx)
-                .await?;
-                if let Some(e) = evidence {
-                    super::evidence::append(&mut tx, self.backend, e).await?;
-                }
+                .await?
             }
             None => {
                 sqlx::query(
-                    "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = $1 WHERE id = $2",
+                    "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = $1
+                     WHERE id = $2 AND status = 'sending' AND lease_until = $3",
                 )
                 .bind(error)
-                .bind(id.to_string())
+                .bind(n.id.to_string())
+                .bind(&n.lease_until)
                 .execute(&mut *tx)
-                .await?;
-                if let Some(e) = evidence {
-                    super::evidence::append(&mut tx, self.backend, e).await?;
-                }
+                .await?
             }
+        };
+        if let Some(e) = evidence {
+            super::evidence::append(&mut tx, self.backend, e).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// The newest notifications first, for the admin's outgoing-message page.

@@ -65,11 +65,10 @@ impl SmtpServer {
     }
 
     /// A server that keeps every message from a client logged in as `court` with password
-    /// `p@ss:word` (AUTH PLAIN or LOGIN, over plain SMTP as a local relay would allow).
-    fn requiring_login() -> SmtpServer {
+    /// `p@ss:word` (AUTH PLAIN or LOGIN), only after STARTTLS with `cert` and `key`.
+    fn requiring_login(cert: &Path, key: &Path) -> SmtpServer {
         const SERVER: &str = "
-import sys, time, warnings
-warnings.filterwarnings('ignore')
+import ssl, sys, time
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -79,8 +78,11 @@ def check(server, session, envelope, mechanism, auth_data):
         and auth_data.password == b'p@ss:word'
     return AuthResult(success=ok)
 
+tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+tls.load_cert_chain(sys.argv[3], sys.argv[4])
 c = Controller(Mailbox(sys.argv[2]), hostname='127.0.0.1', port=int(sys.argv[1]),
-               authenticator=check, auth_required=True, auth_require_tls=False)
+               authenticator=check, auth_required=True, tls_context=tls,
+               require_starttls=True)
 c.start()
 while True:
     time.sleep(3600)
@@ -90,6 +92,7 @@ while True:
         let child = Command::new("python3")
             .args(["-c", SERVER, &port.to_string()])
             .arg(maildir.path())
+            .args([cert, key])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -355,6 +358,17 @@ async fn each_attempt_is_evidence_and_a_server_down_then_up_gets_the_notice_exac
     assert!(failed["gateway"]["retry_at"].is_string(), "{failed}");
     assert!(failed["gateway"]["error"].is_string(), "{failed}");
     assert_eq!(failed["address"], "lisi@example.com");
+    // The printable certificate says the attempt was not the end of it.
+    let r = s
+        .clerk
+        .get(&format!("/services/{id}/certificate.pdf"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("certificate.pdf");
+    std::fs::write(&pdf, r.bytes().await.unwrap()).unwrap();
+    let text = crate::certificate::poppler("pdftotext", &[], &pdf, &["-"]);
+    assert!(text.contains("将重试"), "{text}");
 
     // The server comes up; the retry (due within 3 s) delivers the notice once.
     let smtp = SmtpServer::start_on(port);
@@ -553,10 +567,18 @@ async fn clerk_page(app: &TestApp, path: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_relay_that_requires_a_login_gets_the_percent_encoded_credentials() {
-    let smtp = SmtpServer::requiring_login();
-    let url = format!("smtp://court:p%40ss%3Aword@127.0.0.1:{}", smtp.port);
-    let app = TestApp::spawn_with(|s| s.smtp_url = Some(url)).await;
+async fn a_relay_that_requires_a_login_gets_the_percent_encoded_credentials_over_tls() {
+    let (_dir, ca, cert, key) = private_ca();
+    let smtp = SmtpServer::requiring_login(&cert, &key);
+    let url = format!(
+        "smtp://court:p%40ss%3Aword@localhost:{}?tls=starttls",
+        smtp.port
+    );
+    let app = TestApp::spawn_with(|s| {
+        s.smtp_url = Some(url);
+        s.smtp_ca_file = Some(ca);
+    })
+    .await;
     let s = case_with_party(&app, "13900000002", None).await;
     app.drain().await;
     let outbox = app.state.store.recent_notifications(10).await.unwrap();

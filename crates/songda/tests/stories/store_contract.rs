@@ -611,17 +611,29 @@ async fn queued_messages_wait_for_their_time_and_lease_and_are_retried_or_finish
     // The leases ran out: claimed again, oldest first.
     let again = claim(&store, 1, at(60)).await;
     assert_eq!((bodies(&again), again[0].attempts), (vec!["early"], 2));
-    let (early, mid) = (again[0].id, first[1].id);
+    let (stale, early, mid) = (first[0].clone(), again[0].clone(), first[1].clone());
     let (events, _) = counts(&store).await;
+    // The first claim of "early" ran out and was taken over: its holder may not renew it
+    // to send, and its late outcome does not overwrite the new holder's.
+    let mut stale_copy = stale.clone();
+    let lease = time::Duration::seconds(60);
+    assert!(
+        !store
+            .renew_claim(&mut stale_copy, lease, at(61))
+            .await
+            .unwrap()
+    );
+    let fail = |n, retry, e| store.mark_notification_failed(n, "boom", retry, e);
+    assert!(!fail(&stale, None, None).await.unwrap());
     // Retried later; failed for good; sent. The last two leave evidence.
-    let fail = |id, retry, e| store.mark_notification_failed(id, "boom", retry, e);
-    fail(early, Some(at(300)), None).await.unwrap();
+    assert!(fail(&early, Some(at(300)), None).await.unwrap());
     let failure = event(EventType::ConsignmentNotificationFailure);
-    fail(mid, None, Some(&failure)).await.unwrap();
-    let late = claim(&store, 10, at(100)).await[0].id;
+    assert!(fail(&mid, None, Some(&failure)).await.unwrap());
+    let mut late = claim(&store, 10, at(100)).await.remove(0);
+    assert!(store.renew_claim(&mut late, lease, at(100)).await.unwrap());
     let delivered = event(EventType::ConsignmentNotification);
-    let sent = store.mark_notification_sent(late, "gw-1", Some(&delivered), at(101));
-    sent.await.unwrap();
+    let sent = store.mark_notification_sent(&late, "gw-1", Some(&delivered), at(101));
+    assert!(sent.await.unwrap());
     assert_eq!(counts(&store).await.0, events + 2);
     assert!(claim(&store, 10, at(299)).await.is_empty(), "retry waits");
     let retried = claim(&store, 10, at(300)).await;

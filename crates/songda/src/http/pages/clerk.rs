@@ -285,7 +285,7 @@ async fn case_page(
                 let st = match n.status.as_str() {
                     "sent" => l.t("已发送", "sent"),
                     "failed" => l.t("失败", "failed"),
-                    _ if n.attempts > 0 => l.t("重试中", "retrying"),
+                    "queued" if n.attempts > 0 => l.t("重试中", "retrying"),
                     _ => l.t("发送中", "queued"),
                 };
                 format!(

@@ -257,10 +257,12 @@ fn timeline(flow: &mut Flow, cert: &Value) {
         .enumerate()
         .map(|(i, e)| {
             let kind = text_at(e, "/type");
-            let mut what = vec![(
-                label(kind.as_deref(), event_zh),
-                style(FaceKind::Bold, 8.5, BLACK),
-            )];
+            let mut title = label(kind.as_deref(), event_zh);
+            // A failed attempt that was tried again is not the notice's end.
+            if e.pointer("/gateway/final").and_then(|f| f.as_bool()) == Some(false) {
+                title.push_str("（将重试）");
+            }
+            let mut what = vec![(title, style(FaceKind::Bold, 8.5, BLACK))];
             let titles: Vec<String> = list_at(e, "/documents")
                 .iter()
                 .filter_map(|d| text_at(d, "/title"))
