@@ -338,21 +338,29 @@ fn notification_events(cert: &serde_json::Value, channel: &str) -> Vec<serde_jso
         .collect()
 }
 
-#[tokio::test]
-async fn each_attempt_is_evidence_and_a_server_down_then_up_gets_the_notice_exactly_once() {
-    let port = free_port();
+/// Serves a document on a party with an email address, the app's mail going to `port`,
+/// and makes the first attempt; returns the app, the case, the service id and the one
+/// notification event of the email channel, which must be a failure.
+async fn first_email_attempt(port: u16) -> (TestApp, Served, String, serde_json::Value) {
     let app = TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
     let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
     let id = svc["id"].as_str().unwrap().to_string();
     app.drain().await;
-
-    // Nobody listens: the first attempt failed, and that is evidence, with the retry time.
     let cert = s.clerk.certificate(&id).await;
-    let events = notification_events(&cert, "email");
+    let mut events = notification_events(&cert, "email");
     assert_eq!(events.len(), 1, "{events:#?}");
-    let failed = &events[0];
-    assert_eq!(failed["type"], "ConsignmentNotificationFailure");
+    let failed = events.remove(0);
+    assert_eq!(failed["type"], "ConsignmentNotificationFailure", "{failed}");
+    (app, s, id, failed)
+}
+
+#[tokio::test]
+async fn each_attempt_is_evidence_and_a_server_down_then_up_gets_the_notice_exactly_once() {
+    let port = free_port();
+    let (app, s, id, failed) = first_email_attempt(port).await;
+    // Nobody listens: the first attempt failed, and that is evidence, with the retry time.
+    let failed = &failed;
     assert_eq!(failed["gateway"]["attempt"], 1);
     assert_eq!(failed["gateway"]["final"], false);
     assert!(failed["gateway"]["retry_at"].is_string(), "{failed}");
@@ -417,19 +425,8 @@ async fn a_permanent_refusal_fails_at_once_with_the_servers_words_as_evidence_an
         ("451 4.3.0 try again later", false),
     ] {
         let smtp = SmtpServer::refusing(reply);
-        let app =
-            TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port)))
-                .await;
-        let s = case_with_party(&app, "13900000002", Some("filing_address")).await;
-        let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
-        let id = svc["id"].as_str().unwrap().to_string();
-        app.drain().await;
-
-        let cert = s.clerk.certificate(&id).await;
-        let events = notification_events(&cert, "email");
-        assert_eq!(events.len(), 1, "{reply}: {events:#?}");
-        let failed = &events[0];
-        assert_eq!(failed["type"], "ConsignmentNotificationFailure");
+        let (app, s, id, failed) = first_email_attempt(smtp.port).await;
+        let failed = &failed;
         assert_eq!(failed["gateway"]["final"], permanent, "{reply}: {failed}");
         let error = failed["gateway"]["error"].as_str().unwrap();
         let code = &reply[..3];
@@ -440,7 +437,7 @@ async fn a_permanent_refusal_fails_at_once_with_the_servers_words_as_evidence_an
         let outbox = app
             .state
             .store
-            .service_notifications(svc["id"].as_str().unwrap().parse().unwrap())
+            .service_notifications(id.parse().unwrap())
             .await
             .unwrap();
         let email = outbox.iter().find(|n| n.channel == "email").unwrap();
