@@ -75,17 +75,19 @@ pub(crate) async fn append_all(tx: &mut Tx<'_>, backend: Backend, events: &[Even
             if i > 0 {
                 sql.push_str(", ");
             }
-            let case = e.case.as_ref().map(|c| c.id.to_string());
-            let service = e.service_id.map(|s| s.to_string());
+            let optional = |v: Option<String>| {
+                v.as_deref()
+                    .map(literal)
+                    .transpose()
+                    .map(|l| l.unwrap_or_else(|| "NULL".to_string()))
+            };
             sql.push_str(&format!(
                 "({seq}, {}, {}, {}, {}, {}, ${}, '{leaf}')",
-                literal(&e.id.to_string()),
-                literal(e.event_type.as_str()),
-                literal(&e.at),
-                case.as_deref().map_or_else(|| "NULL".to_string(), literal),
-                service
-                    .as_deref()
-                    .map_or_else(|| "NULL".to_string(), literal),
+                literal(&e.id.to_string())?,
+                literal(e.event_type.as_str())?,
+                literal(&e.at)?,
+                optional(e.case.as_ref().map(|c| c.id.to_string()))?,
+                optional(e.service_id.map(|s| s.to_string()))?,
                 i + 1
             ));
         }
@@ -115,12 +117,20 @@ pub(crate) async fn append_all(tx: &mut Tx<'_>, backend: Backend, events: &[Even
     Ok(())
 }
 
-/// A text value as an SQL string literal: quoted, each quote doubled. Used only for values
-/// the platform made (ids, event types, times); NUL, which SQL text cannot hold, is refused
-/// by leaving it to a bound parameter's error path instead: it never occurs in such values.
-fn literal(text: &str) -> String {
-    debug_assert!(!text.contains('\0'));
-    format!("'{}'", text.replace('\'', "''"))
+/// A value the platform made (an id, an event type, a time) as an SQL string literal. Such
+/// values are letters, digits and `-:.+`; anything else is refused rather than quoted, so
+/// no text that needs escaping ever reaches a statement this way.
+fn literal(text: &str) -> Result<String> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b))
+    {
+        Ok(format!("'{text}'"))
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "{text:?} is not an id, event type or time of the platform's making"
+        )))
+    }
 }
 
 /// The frontier of a log of `size` leaves, from its stored edge nodes (one query).
@@ -431,5 +441,25 @@ impl Store {
                 .map(|((level, idx), hash)| ((idx << level, level), hash))
                 .collect(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal;
+
+    #[test]
+    fn only_values_of_the_platforms_making_become_literals() {
+        assert_eq!(
+            literal("2026-11-29T08:00:00.000000Z").unwrap(),
+            "'2026-11-29T08:00:00.000000Z'"
+        );
+        assert_eq!(
+            literal("ContentConsignment").unwrap(),
+            "'ContentConsignment'"
+        );
+        for bad in ["a'b", "x\\y", "a b", "\0", "案"] {
+            assert!(literal(bad).is_err(), "{bad:?}");
+        }
     }
 }
