@@ -15,6 +15,7 @@ pub mod log;
 pub mod messages;
 pub mod notify;
 pub mod pdf;
+pub mod pem;
 pub mod secrets;
 pub mod state;
 pub mod store;

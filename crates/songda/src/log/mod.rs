@@ -10,7 +10,6 @@
 mod signer;
 mod timestamps;
 
-pub(crate) use signer::pem_body;
 pub use signer::{
     Algorithm, LogSigner, SM2_DISTINGUISHING_ID, check_public_key, key_id, verify_head,
 };

@@ -201,7 +201,7 @@ fn generate(algorithm: Algorithm) -> anyhow::Result<Vec<u8>> {
 fn read_key(file: &[u8]) -> anyhow::Result<Key> {
     let pem = std::str::from_utf8(file)
         .ok()
-        .and_then(|text| pem_body(text, "PRIVATE KEY"));
+        .and_then(|text| crate::pem::first(text, "PRIVATE KEY"));
     let pkcs8 = pem.as_deref().unwrap_or(file);
     if let Ok(pair) = Ed25519KeyPair::from_pkcs8(pkcs8) {
         return Ok(Key::Ed25519(pair));
@@ -210,23 +210,6 @@ fn read_key(file: &[u8]) -> anyhow::Result<Key> {
     let signing = sm2::dsa::SigningKey::new(SM2_DISTINGUISHING_ID, &secret)
         .map_err(|_| anyhow::anyhow!("not a usable SM2 key"))?;
     Ok(Key::Sm2(Box::new(signing)))
-}
-
-/// The bytes of the first PEM block labelled `label` in `text`.
-pub(crate) fn pem_body(text: &str, label: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    let begin = format!("-----BEGIN {label}-----");
-    let body: String = text
-        .lines()
-        .map(str::trim)
-        .skip_while(|l| *l != begin)
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END"))
-        .collect();
-    if body.is_empty() {
-        return None;
-    }
-    base64::engine::general_purpose::STANDARD.decode(body).ok()
 }
 
 /// A key's id: the first 16 hex digits of the SHA-256 of its raw public key.

@@ -140,30 +140,16 @@ pub fn check(token: &[u8], imprint: &[u8], trusted: &[Vec<u8>]) -> Result<Stamp,
 
 /// Reads the certificates of a PEM file (one or more `CERTIFICATE` blocks) or of a DER file.
 pub fn read_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    use base64::Engine;
     let Ok(text) = std::str::from_utf8(bytes) else {
         Certificate::parse(bytes)?;
         return Ok(vec![bytes.to_vec()]);
     };
-    let mut found = Vec::new();
-    let mut block: Option<String> = None;
-    for line in text.lines().map(str::trim) {
-        match (&mut block, line) {
-            (None, "-----BEGIN CERTIFICATE-----") => block = Some(String::new()),
-            (Some(b), "-----END CERTIFICATE-----") => {
-                let der = base64::engine::general_purpose::STANDARD
-                    .decode(b.as_bytes())
-                    .map_err(|_| "a PEM certificate is not valid base64".to_string())?;
-                Certificate::parse(&der)?;
-                found.push(der);
-                block = None;
-            }
-            (Some(b), l) => b.push_str(l),
-            (None, _) => {}
-        }
-    }
+    let found = crate::pem::blocks(text, "CERTIFICATE")?;
     if found.is_empty() {
         return Err("the file holds no PEM certificate".into());
+    }
+    for der in &found {
+        Certificate::parse(der)?;
     }
     Ok(found)
 }

@@ -85,7 +85,7 @@ fn from_json(text: &str) -> Result<Vec<PublicKey>, String> {
 }
 
 fn from_pem(text: &str) -> Result<PublicKey, String> {
-    let der = crate::log::pem_body(text, "PUBLIC KEY")
+    let der = crate::pem::first(text, "PUBLIC KEY")
         .ok_or_else(|| "the PEM file holds no valid PUBLIC KEY block".to_string())?;
     if let Some(raw) = der.strip_prefix(&ED25519_SPKI_PREFIX[..])
         && raw.len() == 32

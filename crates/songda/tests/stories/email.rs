@@ -1,9 +1,9 @@
 //! Email goes over SMTP to a real mail server (aiosmtpd, started here) when
 //! `SONGDA_SMTP_URL` is set.
 
+use crate::backends::free_port;
 use crate::helpers::*;
 use reqwest::StatusCode;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,14 +13,6 @@ struct SmtpServer {
     child: Child,
     port: u16,
     maildir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A handler that answers every recipient with `reply` (e.g. `550 5.1.1 ...`): a server
@@ -301,11 +293,7 @@ async fn binding_codes_and_service_notices_reach_a_real_smtp_server() {
 
 #[tokio::test]
 async fn a_mail_server_that_is_down_leaves_the_message_queued_for_retry() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let app = TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     let _s = case_with_party(&app, "13900000002", None).await;
     app.drain().await;
@@ -470,11 +458,7 @@ async fn a_permanent_refusal_fails_at_once_with_the_servers_words_as_evidence_an
 fn private_ca() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let openssl = |words: &str, more: &[&str]| {
-        let mut args: Vec<&str> = words.split_whitespace().collect();
-        args.extend_from_slice(more);
-        crate::tsa::run(d, &args);
-    };
+    let openssl = |words: &str, more: &[&str]| crate::tsa::openssl_words(d, words, more);
     openssl(
         "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 30 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign",
         &["-subj", "/CN=Court Mail Test CA"],

@@ -4,6 +4,7 @@
 //! catching every change; an authority that is down delays nothing and the next head is
 //! stamped when it returns; the audit checks every stored token.
 
+use crate::backends::free_port;
 use crate::helpers::*;
 use crate::tsa::{Issuer, TestTsa, TsaKey, run};
 use base64::Engine;
@@ -223,14 +224,6 @@ async fn an_authority_that_refuses_or_is_unreachable_is_an_error_that_says_so() 
         format!("{err:#}").contains("needs SONGDA_TSA_CERT"),
         "{err:#}"
     );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A served and signed service on an app with a timestamp authority.

@@ -55,6 +55,14 @@ pub fn run(dir: &Path, args: &[&str]) {
     );
 }
 
+/// Runs openssl in `dir` with `words` split on spaces, then `more` as they are (subjects,
+/// which hold spaces).
+pub fn openssl_words(dir: &Path, words: &str, more: &[&str]) {
+    let mut args: Vec<&str> = words.split_whitespace().collect();
+    args.extend_from_slice(more);
+    run(dir, &args);
+}
+
 impl TestTsa {
     pub async fn start(key: TsaKey) -> TestTsa {
         Self::start_with(key, Issuer::Root).await
@@ -63,12 +71,7 @@ impl TestTsa {
     pub async fn start_with(key: TsaKey, issuer: Issuer) -> TestTsa {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        // `words` are split on spaces; `more` are passed as they are (subjects).
-        let openssl = |words: &str, more: &[&str]| {
-            let mut args: Vec<&str> = words.split_whitespace().collect();
-            args.extend_from_slice(more);
-            run(d, &args);
-        };
+        let openssl = |words: &str, more: &[&str]| openssl_words(d, words, more);
         openssl(
             "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
             &["-subj", "/CN=Songda Test Root CA/O=Songda Tests"],
