@@ -40,6 +40,7 @@ impl App {
     pub async fn run(self, worker: bool) -> anyhow::Result<()> {
         if worker {
             tokio::spawn(crate::jobs::outbox::run(self.state.clone()));
+            tokio::spawn(crate::jobs::receipts::run(self.state.clone()));
             tokio::spawn(crate::log::run_sequencer(self.state.clone()));
             tokio::spawn(crate::log::run_timestamper(self.state.clone()));
         }

@@ -147,6 +147,15 @@ pub struct ServeArgs {
     /// Append each SMS as a JSON line to this file (default: sms.jsonl in the data dir).
     #[arg(long, env = "SONGDA_SMS_FILE")]
     pub sms_file: Option<PathBuf>,
+    /// The SMS gateway: smpp://SYSTEM_ID:PASSWORD@HOST:PORT?source=NUMBER for a carrier's
+    /// SMS centre (SMPP 3.4), or http(s)://... for an HTTP gateway (requests signed with
+    /// SONGDA_SMS_SECRET). Default: SONGDA_SMS_FILE.
+    #[arg(long, env = "SONGDA_SMS_URL")]
+    pub sms_url: Option<String>,
+    /// The secret shared with an HTTP SMS gateway: it signs our requests and the gateway's
+    /// delivery reports (HMAC-SHA256).
+    #[arg(long, env = "SONGDA_SMS_SECRET", hide_env_values = true)]
+    pub sms_secret: Option<String>,
     /// Outgoing email server: smtp://[user:password@]host[:port][?tls=starttls|opportunistic]
     /// or smtps://... for TLS from the start (default: .eml files in the data dir).
     #[arg(long, env = "SONGDA_SMTP_URL")]
@@ -210,6 +219,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("sms_file", &self.sms_file)
+            .field("sms_url", &self.sms_url.as_deref().map(redact_url))
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("max_upload_mb", &self.max_upload_mb)
             .field("blob_url", &self.blob_url)
@@ -270,6 +280,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub public_url: Option<String>,
     pub sms_file: PathBuf,
+    /// None: SMS go to `sms_file`.
+    pub sms_url: Option<String>,
+    pub sms_secret: Option<String>,
     pub smtp_url: Option<String>,
     pub smtp_ca_file: Option<PathBuf>,
     pub mail_from: String,
@@ -289,6 +302,7 @@ impl std::fmt::Debug for Settings {
             .field("tsa_url", &self.tsa_url)
             .field("listen", &self.listen)
             .field("sms_file", &self.sms_file)
+            .field("sms_url", &self.sms_url.as_deref().map(redact_url))
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("max_upload_bytes", &self.max_upload_bytes)
             .finish()
@@ -316,6 +330,8 @@ impl Settings {
                 .sms_file
                 .clone()
                 .unwrap_or_else(|| a.data.data_dir.join("sms.jsonl")),
+            sms_url: a.sms_url.clone().filter(|s| !s.is_empty()),
+            sms_secret: a.sms_secret.clone().filter(|s| !s.is_empty()),
             smtp_url: a.smtp_url.clone().filter(|s| !s.is_empty()),
             smtp_ca_file: a.smtp_ca_file.clone(),
             mail_from: a.mail_from.clone(),
@@ -343,6 +359,8 @@ impl Settings {
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             sms_file: data_dir.join("sms.jsonl"),
+            sms_url: None,
+            sms_secret: None,
             database_url: None,
             blob_url: None,
             secret_key_file: None,

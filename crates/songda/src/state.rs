@@ -3,7 +3,7 @@
 
 use crate::blob::BlobStore;
 use crate::config::Settings;
-use crate::notify::{EmailTransport, SmsFile, Transports};
+use crate::notify::{EmailTransport, SmsTransport, Transports};
 use crate::secrets::Secrets;
 use crate::store::Store;
 use anyhow::Context;
@@ -93,7 +93,7 @@ impl AppState {
             None => EmailTransport::files(dir.join("mail"), &settings.mail_from)?,
         };
         let transports = Transports {
-            sms: SmsFile::new(settings.sms_file.clone()),
+            sms: SmsTransport::from_settings(&settings)?,
             email,
         };
         Ok(Self(Arc::new(Inner {

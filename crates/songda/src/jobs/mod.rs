@@ -1,3 +1,4 @@
-//! Background work: the notification outbox runner.
+//! Background work: the notification outbox runner and the recorder of delivery reports.
 
 pub mod outbox;
+pub mod receipts;

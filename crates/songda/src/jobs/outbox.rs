@@ -11,7 +11,7 @@
 //! Notifications, has the exact guarantee).
 
 use crate::messages::CODE_MARK;
-use crate::notify::{Accepted, SendError};
+use crate::notify::{SendError, SmsTransport};
 use crate::state::AppState;
 use crate::store::Notification;
 use rand::RngExt;
@@ -81,7 +81,22 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
         None => n.body.clone(),
     };
     let result = match n.channel.as_str() {
-        "sms" => state.transports.sms.send(&n.recipient, &body).await,
+        "sms" => match &state.transports.sms {
+            SmsTransport::File(file) => file.send(&n.recipient, &body).await,
+            SmsTransport::Smpp(smpp) => smpp.send(&n.recipient, &body).await,
+            SmsTransport::Http(gateway) => {
+                let callback = format!("{}/api/v1/sms/reports", state.public_url());
+                gateway
+                    .send(
+                        &n.id.to_string(),
+                        &n.recipient,
+                        &body,
+                        &callback,
+                        state.now().unix_timestamp(),
+                    )
+                    .await
+            }
+        },
         "email" => {
             state
                 .transports
@@ -99,17 +114,28 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
     let now = state.now();
     match result {
         Ok(accepted) => {
-            let event = evidence(
-                state,
-                &n,
-                EventType::ConsignmentNotification,
-                Some(&accepted),
-                None,
-            )
-            .await?;
+            let gateway = serde_json::json!({
+                "notification_id": n.id,
+                "attempt": n.attempts,
+                "reply": accepted.reference,
+                "message_id": accepted.message_id,
+                "error": null,
+            });
+            let event =
+                service_event(state, &n, EventType::ConsignmentNotification, gateway).await?;
+            let receipts_under = match n.channel.as_str() {
+                "sms" => state.transports.sms.gateway(),
+                _ => "email",
+            };
             if !state
                 .store
-                .mark_notification_sent(&n, &accepted.reference, event.as_ref(), now)
+                .mark_notification_sent(
+                    &n,
+                    &accepted.reference,
+                    (receipts_under, &accepted.receipts),
+                    event.as_ref(),
+                    now,
+                )
                 .await?
             {
                 tracing::warn!(id = %n.id, "sent after the claim ran out: recorded as evidence, the status left to the worker holding it");
@@ -124,15 +150,20 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
                 let jitter = rand::rng().random_range(0..=base / 2);
                 now + Duration::seconds(base + jitter)
             });
-            let event = evidence(
+            let gateway = serde_json::json!({
+                "notification_id": n.id,
+                "attempt": n.attempts,
+                "reply": null,
+                "message_id": null,
+                "error": err.message,
+                "final": retry_at.is_none(),
+                "retry_at": retry_at.map(rfc3339),
+            });
+            let event = service_event(
                 state,
                 &n,
                 EventType::ConsignmentNotificationFailure,
-                None,
-                Some(Failure {
-                    error: &err.message,
-                    retry_at,
-                }),
+                gateway,
             )
             .await?;
             if !state
@@ -148,21 +179,13 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A failed attempt, as its evidence records it.
-struct Failure<'a> {
-    error: &'a str,
-    /// When it is tried again; None: failed for good.
-    retry_at: Option<time::OffsetDateTime>,
-}
-
-/// Delivery evidence for notifications about a service; other notifications (codes)
-/// are recorded in the outbox only.
-async fn evidence(
+/// Delivery evidence for notifications about a service, with what the transport said
+/// (`gateway`); other notifications (codes) are recorded in the outbox only.
+pub(crate) async fn service_event(
     state: &AppState,
     n: &Notification,
     event_type: EventType,
-    accepted: Option<&Accepted>,
-    failure: Option<Failure<'_>>,
+    gateway: serde_json::Value,
 ) -> anyhow::Result<Option<Event>> {
     let Some(service_id) = n.service_id else {
         return Ok(None);
@@ -195,17 +218,6 @@ async fn evidence(
     e.provenance = Some(d.service.provenance);
     e.consent_basis = Some(d.service.consent_basis);
     e.regime = Some(d.service.regime.clone());
-    let mut gateway = serde_json::json!({
-        "notification_id": n.id,
-        "attempt": n.attempts,
-        "reply": accepted.map(|a| a.reference.clone()),
-        "message_id": accepted.and_then(|a| a.message_id.clone()),
-        "error": failure.as_ref().map(|f| f.error),
-    });
-    if let Some(f) = &failure {
-        gateway["final"] = f.retry_at.is_none().into();
-        gateway["retry_at"] = f.retry_at.map(rfc3339).into();
-    }
     e.gateway = Some(gateway);
     e.note = Some(n.body.clone());
     Ok(Some(e))

@@ -1,9 +1,12 @@
-//! Transports that carry notifications: SMS to a JSON-lines file (development and tests,
-//! API.md `SONGDA_SMS_FILE`), email over SMTP or, without an SMTP server, to `.eml` files in
-//! the data dir. Sending happens only in the worker, never inside a request.
+//! Transports that carry notifications: SMS over SMPP to a carrier's SMS centre, through an
+//! HTTP gateway, or to a JSON-lines file (development and tests, API.md `SONGDA_SMS_FILE`);
+//! email over SMTP or, without an SMTP server, to `.eml` files in the data dir. Sending
+//! happens only in the worker, never inside a request.
 
 mod email;
+pub mod smpp;
 mod sms_file;
+pub mod sms_http;
 
 pub use email::EmailTransport;
 pub use sms_file::SmsFile;
@@ -37,9 +40,64 @@ pub struct Accepted {
     /// The transport's reference: SMTP reply text, file line, message id.
     pub reference: String,
     pub message_id: Option<String>,
+    /// The gateway's ids that delivery reports will name (one per part of a long SMS).
+    pub receipts: Vec<String>,
+}
+
+/// Where SMS go: `SONGDA_SMS_URL`, else the file.
+pub enum SmsTransport {
+    File(SmsFile),
+    Smpp(smpp::Smpp),
+    Http(sms_http::HttpGateway),
+}
+
+impl SmsTransport {
+    pub fn from_settings(settings: &crate::config::Settings) -> anyhow::Result<Self> {
+        Ok(match settings.sms_url.as_deref() {
+            None => Self::File(SmsFile::new(settings.sms_file.clone())),
+            Some(url) if url.starts_with("smpp://") => {
+                Self::Smpp(smpp::Smpp::new(smpp::SmppSettings::parse(url)?))
+            }
+            Some(url) => Self::Http(sms_http::HttpGateway::new(
+                url,
+                settings.sms_secret.as_deref(),
+            )?),
+        })
+    }
+
+    /// The name delivery reports are filed under: reports name the gateway's ids, which
+    /// are unique only within one gateway.
+    pub fn gateway(&self) -> &'static str {
+        match self {
+            Self::File(_) => "file",
+            Self::Smpp(_) => "smpp",
+            Self::Http(_) => "http",
+        }
+    }
 }
 
 pub struct Transports {
-    pub sms: SmsFile,
+    pub sms: SmsTransport,
     pub email: EmailTransport,
+}
+
+/// `%XX` sequences decoded, as in the user part of a URL; `setting` names it in errors.
+pub(crate) fn percent_decode(text: &str, setting: &str) -> anyhow::Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| anyhow::anyhow!("{setting}: a bad %-escape in the user part"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| anyhow::anyhow!("{setting}: the user part is not UTF-8"))
 }

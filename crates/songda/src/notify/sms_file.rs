@@ -48,6 +48,7 @@ impl SmsFile {
         Ok(Accepted {
             reference: format!("file:{}", self.path.display()),
             message_id: None,
+            receipts: Vec::new(),
         })
     }
 }

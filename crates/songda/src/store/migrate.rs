@@ -48,6 +48,11 @@ const SQLITE: &[Migration] = &[
         "leaves_once",
         include_str!("../../migrations/sqlite/0007_leaves_once.sql"),
     ),
+    (
+        8,
+        "delivery_reports",
+        include_str!("../../migrations/sqlite/0008_delivery_reports.sql"),
+    ),
 ];
 const POSTGRES: &[Migration] = &[
     (
@@ -84,6 +89,11 @@ const POSTGRES: &[Migration] = &[
         7,
         "leaves_once",
         include_str!("../../migrations/postgres/0007_leaves_once.sql"),
+    ),
+    (
+        8,
+        "delivery_reports",
+        include_str!("../../migrations/postgres/0008_delivery_reports.sql"),
     ),
 ];
 

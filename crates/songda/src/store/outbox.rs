@@ -40,6 +40,8 @@ pub struct Notification {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub gateway_ref: Option<String>,
+    /// The last delivery state an SMS gateway reported (`DELIVRD`, `UNDELIV`, ...).
+    pub delivery: Option<String>,
     pub created_at: OffsetDateTime,
     pub sent_at: Option<OffsetDateTime>,
     /// While claimed: the end of the lease, as stored. It is the claim's token: recording
@@ -64,13 +66,14 @@ row_struct! {
         attempts: i64,
         last_error: Option<String>,
         gateway_ref: Option<String>,
+        delivery: Option<String>,
         created_at: String,
         sent_at: Option<String>,
         lease_until: Option<String>,
     }
 }
 
-const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, status, attempts, last_error, gateway_ref, created_at, sent_at, lease_until";
+const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, status, attempts, last_error, gateway_ref, delivery, created_at, sent_at, lease_until";
 
 impl Row {
     fn into_notification(self) -> Result<Notification> {
@@ -89,6 +92,7 @@ impl Row {
             attempts: self.attempts,
             last_error: self.last_error,
             gateway_ref: self.gateway_ref,
+            delivery: self.delivery,
             created_at: parse_time(&self.created_at)?,
             sent_at: parse_opt_time(self.sent_at)?,
             lease_until: self.lease_until,
@@ -205,17 +209,35 @@ impl Store {
         }
     }
 
-    /// Marks a claimed notification sent and appends its delivery evidence, atomically.
+    /// Marks a claimed notification sent and appends its delivery evidence, atomically,
+    /// with the ids its delivery reports will name (`receipts`, under `gateway`).
     /// The evidence is appended whatever happened to the claim (the server did accept the
     /// message); the status only if the claim still holds. Returns whether it held.
     pub async fn mark_notification_sent(
         &self,
         n: &Notification,
         gateway_ref: &str,
+        receipts: (&str, &[String]),
         evidence: Option<&songda_core::evidence::Event>,
         now: OffsetDateTime,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
+        let (gateway, ids) = receipts;
+        for (part, id) in ids.iter().enumerate() {
+            // A gateway that reuses an id (a new SMSC account, say) reports on the newest.
+            sqlx::query(
+                "INSERT INTO gateway_messages (gateway, message_id, notification_id, part)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (gateway, message_id) DO UPDATE SET notification_id = excluded.notification_id,
+                    part = excluded.part, state = NULL, reported_at = NULL",
+            )
+            .bind(gateway)
+            .bind(id)
+            .bind(n.id.to_string())
+            .bind(part as i64 + 1)
+            .execute(&mut *tx)
+            .await?;
+        }
         let done = sqlx::query(
             "UPDATE outbox SET status = 'sent', sent_at = $1, gateway_ref = $2, lease_until = NULL, last_error = NULL,
                 secret = NULL
@@ -275,6 +297,84 @@ impl Store {
         }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// The notification a gateway's delivery report is about, and which part of it.
+    pub async fn notification_by_gateway_id(
+        &self,
+        gateway: &str,
+        message_id: &str,
+    ) -> Result<Option<(Notification, i64)>> {
+        let part: Option<(String, i64)> = sqlx::query_as(
+            "SELECT notification_id, part FROM gateway_messages WHERE gateway = $1 AND message_id = $2",
+        )
+        .bind(gateway)
+        .bind(message_id)
+        .fetch_optional(&self.writer)
+        .await?;
+        let Some((id, part)) = part else {
+            return Ok(None);
+        };
+        let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(Some((row.into_notification()?, part)))
+    }
+
+    /// Records a delivery report, with its evidence, once: a report repeating the state
+    /// already recorded for that id changes nothing (false). A failure (`error` given)
+    /// marks the notification failed; any report sets its delivery state.
+    pub async fn record_delivery_report(
+        &self,
+        gateway: &str,
+        message_id: &str,
+        state: &str,
+        error: Option<&str>,
+        evidence: Option<&songda_core::evidence::Event>,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE gateway_messages SET state = $1, reported_at = $2
+             WHERE gateway = $3 AND message_id = $4 AND (state IS NULL OR state <> $1)",
+        )
+        .bind(state)
+        .bind(ts(now))
+        .bind(gateway)
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let notification: (String,) = sqlx::query_as(
+            "SELECT notification_id FROM gateway_messages WHERE gateway = $1 AND message_id = $2",
+        )
+        .bind(gateway)
+        .bind(message_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        match error {
+            Some(error) => sqlx::query(
+                "UPDATE outbox SET delivery = $1, status = 'failed', last_error = $2 WHERE id = $3 AND status <> 'sending'",
+            )
+            .bind(state)
+            .bind(error)
+            .bind(&notification.0),
+            None => sqlx::query("UPDATE outbox SET delivery = $1 WHERE id = $2 AND status <> 'failed'")
+                .bind(state)
+                .bind(&notification.0),
+        }
+        .execute(&mut *tx)
+        .await?;
+        if let Some(e) = evidence {
+            super::evidence::append(&mut tx, self.backend, e).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The newest notifications first, for the admin's outgoing-message page.

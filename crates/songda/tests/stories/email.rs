@@ -524,29 +524,6 @@ async fn mail_goes_over_starttls_or_implicit_tls_to_a_relay_with_a_private_ca_an
     }
 }
 
-/// A page as the stories' clerk sees it, logged in through the form.
-async fn clerk_page(app: &TestApp, path: &str) -> String {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = client
-        .post(format!("{}/login", app.url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("login=clerk&password=password-123")
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "login: {}", r.status());
-    let r = client
-        .get(format!("{}{path}", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_relay_that_requires_a_login_gets_the_percent_encoded_credentials_over_tls() {
     let (_dir, ca, cert, key) = private_ca();
@@ -568,4 +545,137 @@ async fn a_relay_that_requires_a_login_gets_the_percent_encoded_credentials_over
     let mails = smtp.messages();
     assert_eq!(mails.len(), 1);
     assert!(body_text(&mails[0]).contains(&s.binding_code));
+}
+
+/// A handler that keeps every message like the Mailbox but takes `delay` seconds over each,
+/// so that a batch is still being sent when the test kills the worker.
+const SLOW_HANDLER: &str = "
+import asyncio, sys
+from aiosmtpd.handlers import Mailbox
+
+class Slow(Mailbox):
+    def __init__(self, delay, maildir):
+        super().__init__(maildir)
+        self.delay = float(delay)
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        return cls(*args)
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+";
+
+/// The Message-ID header of a raw message.
+fn message_id(raw: &str) -> String {
+    raw.lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("message-id")
+                .then(|| value.trim().to_string())
+        })
+        .expect("a Message-ID header")
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_batch_loses_no_message_and_repeats_at_most_the_one_in_flight() {
+    use crate::backends::Backing;
+    use crate::process::{Server, add_clerk, create_case};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sms = dir.path().join("sms.jsonl");
+    let backing = Backing::for_this_run().await;
+    add_clerk(&backing, &data);
+    let port = free_port();
+    let smtp = SmtpServer::slow(port, "0.15");
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let with_smtp = |cmd: &mut std::process::Command| {
+        cmd.env("SONGDA_SMTP_URL", &smtp_url);
+    };
+    let server = Server::start_with(&data, &sms, &backing, with_smtp).await;
+    let clerk = server.login("sun", "password-123").await;
+    let case_id = create_case(&clerk).await;
+    // Twenty parties with an email address: twenty binding-code mails, queued as each is
+    // added, sent by the worker one after another at 0.15 s each.
+    const PARTIES: usize = 20;
+    for i in 0..PARTIES {
+        clerk
+            .json_ok(
+                clerk
+                    .post(
+                        &format!("/cases/{case_id}/parties"),
+                        serde_json::json!({"name": format!("当事人{i}"), "role": "defendant",
+                            "phone": format!("1390000{i:04}"), "email": format!("party{i}@example.com")}),
+                    )
+                    .await,
+                StatusCode::CREATED,
+            )
+            .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while smtp.messages().len() < 3 {
+        assert!(Instant::now() < deadline, "the worker sent nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill9();
+    let before = smtp.messages().len();
+    assert!(
+        before < PARTIES,
+        "killed mid-batch: {before} of {PARTIES} sent"
+    );
+
+    // Restarted: every message arrives, and a repeat is at most the one whose acceptance
+    // was not yet recorded when the process died.
+    let server = Server::start_with(&data, &sms, &backing, with_smtp).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let ids = loop {
+        let ids: Vec<String> = smtp.messages().iter().map(|m| message_id(m)).collect();
+        let mut distinct = ids.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() == PARTIES {
+            break ids;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {PARTIES} arrived",
+            distinct.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    let repeats = ids.len() - distinct.len();
+    eprintln!("{before} sent before the kill, {repeats} sent twice");
+    assert!(
+        repeats <= 1,
+        "{repeats} repeated: more than the one in flight"
+    );
+    drop(server);
+}
+
+impl SmtpServer {
+    /// A Mailbox server that takes `delay` seconds over each message.
+    fn slow(port: u16, delay: &str) -> SmtpServer {
+        let maildir = Self::maildir();
+        std::fs::write(maildir.path().join("songda_slow.py"), SLOW_HANDLER).unwrap();
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "songda_slow.Slow", delay])
+            .arg(maildir.path())
+            .env("PYTHONPATH", maildir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 with aiosmtpd (scripts/test installs it)");
+        Self::wait_listening(port);
+        SmtpServer {
+            child,
+            port,
+            maildir,
+        }
+    }
 }

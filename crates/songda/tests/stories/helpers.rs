@@ -404,3 +404,26 @@ pub async fn serve_new_case(
         )
         .await
 }
+
+/// A page as the stories' clerk sees it, logged in through the form.
+pub async fn clerk_page(app: &TestApp, path: &str) -> String {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{}/login", app.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("login=clerk&password=password-123")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "login: {}", r.status());
+    let r = client
+        .get(format!("{}{path}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.unwrap()
+}

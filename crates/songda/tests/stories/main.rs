@@ -16,6 +16,7 @@ mod pages;
 mod process;
 mod rules;
 mod scaleout;
+mod sms;
 mod store_contract;
 mod timestamp;
 mod tsa;

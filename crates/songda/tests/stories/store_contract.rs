@@ -339,7 +339,7 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
         migrate(&store).await.unwrap()
     })
     .await;
-    assert_eq!(applied.iter().sum::<usize>(), 7, "{applied:?}");
+    assert_eq!(applied.iter().sum::<usize>(), 8, "{applied:?}");
     let (first, second) = (db.open().await, db.open().await);
     assert_eq!(migrate(&first).await.unwrap(), 0);
     assert_eq!(migrate(&second).await.unwrap(), 0);
@@ -360,7 +360,8 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
             (4, "tree_heads"),
             (5, "certificates"),
             (6, "head_timestamps"),
-            (7, "leaves_once")
+            (7, "leaves_once"),
+            (8, "delivery_reports")
         ]
     );
 }
@@ -632,7 +633,8 @@ async fn queued_messages_wait_for_their_time_and_lease_and_are_retried_or_finish
     let mut late = claim(&store, 10, at(100)).await.remove(0);
     assert!(store.renew_claim(&mut late, lease, at(100)).await.unwrap());
     let delivered = event(EventType::ConsignmentNotification);
-    let sent = store.mark_notification_sent(&late, "gw-1", Some(&delivered), at(101));
+    let sent =
+        store.mark_notification_sent(&late, "gw-1", ("smpp", &[]), Some(&delivered), at(101));
     assert!(sent.await.unwrap());
     assert_eq!(counts(&store).await.0, events + 2);
     assert!(claim(&store, 10, at(299)).await.is_empty(), "retry waits");

@@ -5,6 +5,7 @@ mod cases;
 mod log;
 pub mod me;
 mod services;
+mod sms;
 
 use crate::state::AppState;
 use axum::Router;
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(services::router())
         .merge(me::router())
         .merge(log::router())
+        .merge(sms::router())
         .route("/openapi.json", get(get_openapi))
         .fallback(|| async { crate::error::AppError::not_found() })
 }

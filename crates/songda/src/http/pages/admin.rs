@@ -7,6 +7,7 @@ use super::{Chrome, Ctx, FormData, FormError, PageError, is_form_error, render, 
 use crate::actions::staff::{self, BY_DISPATCH_DATE, NewStaff};
 use crate::error::AppError;
 use crate::messages::CODE_MARK;
+use crate::notify::SmsTransport;
 use crate::state::AppState;
 use crate::store::Role;
 use askama::Template;
@@ -210,6 +211,8 @@ struct OutboxPage {
     rows: Vec<OutRow>,
     sink: Vec<SinkLine>,
     sink_path: String,
+    /// The SMS gateway, when there is one; else the file sink is shown.
+    gateway: Option<String>,
 }
 
 async fn get_outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
@@ -256,8 +259,15 @@ async fn get_outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
         })
         .collect();
     // The development sink is the "phone" of a machine without an SMS gateway.
-    let path = state.transports.sms.path().to_path_buf();
-    let text = tokio::fs::read_to_string(&path).await.unwrap_or_default();
+    let (path, gateway) = match &state.transports.sms {
+        SmsTransport::File(f) => (f.path().to_path_buf(), None),
+        SmsTransport::Smpp(s) => (Default::default(), Some(s.describe())),
+        SmsTransport::Http(h) => (Default::default(), Some(h.describe())),
+    };
+    let text = match gateway {
+        None => tokio::fs::read_to_string(&path).await.unwrap_or_default(),
+        Some(_) => String::new(),
+    };
     let mut sink: Vec<SinkLine> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -273,5 +283,6 @@ async fn get_outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
         rows,
         sink,
         sink_path: path.display().to_string(),
+        gateway,
     }))
 }
