@@ -142,6 +142,40 @@ pub async fn migrate(args: DataArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `songda messages export DIR`: the built-in notification texts, to edit.
+pub fn messages_export(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (file, text) in crate::notify::templates::Templates::builtin_files() {
+        let path = dir.join(&file);
+        if path.exists() {
+            println!("{}: kept (exists)", path.display());
+            continue;
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    println!(
+        "Edit these, delete the ones to keep as built in, and start the server with SONGDA_MESSAGES_DIR={}",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// `songda messages check DIR`: the texts checked as the server checks them at start, and
+/// each shown with sample values.
+pub fn messages_check(dir: &std::path::Path) -> anyhow::Result<()> {
+    let t = crate::notify::templates::Templates::load(Some(dir))?;
+    for (name, sample) in t.samples() {
+        println!("== {name}");
+        if let Some(subject) = sample.subject {
+            println!("Subject: {subject}\n");
+        }
+        println!("{}\n", sample.body.trim_end());
+    }
+    println!("{}: every message checks", dir.display());
+    Ok(())
+}
+
 async fn open_store(args: &DataArgs) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;

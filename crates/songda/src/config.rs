@@ -35,6 +35,12 @@ pub enum Command {
         #[command(subcommand)]
         command: CourtCommand,
     },
+    /// The notification texts: export the built-in ones to edit, or check a folder of
+    /// edited ones (as the server does at start).
+    Messages {
+        #[command(subcommand)]
+        command: MessagesCommand,
+    },
     /// Check a service certificate offline: the signed tree head, each event's inclusion,
     /// every claim against the events, and that each given file is a served document.
     /// Exit 0 valid, 1 invalid (the reasons printed), 2 unusable input.
@@ -42,6 +48,15 @@ pub enum Command {
     /// Recompute the whole evidence log from the stored events and check every stored
     /// node, tree head and document against it. Exit 0 clean, 1 with the first bad entry.
     Audit(AuditArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MessagesCommand {
+    /// Write the built-in texts into DIR (existing files are left alone), to edit and
+    /// then name with SONGDA_MESSAGES_DIR.
+    Export { dir: PathBuf },
+    /// Check the texts in DIR and print each message rendered with sample values.
+    Check { dir: PathBuf },
 }
 
 #[derive(Args, Debug)]
@@ -156,6 +171,10 @@ pub struct ServeArgs {
     /// delivery reports (HMAC-SHA256).
     #[arg(long, env = "SONGDA_SMS_SECRET", hide_env_values = true)]
     pub sms_secret: Option<String>,
+    /// A folder of edited notification texts: each file replaces the built-in one of its
+    /// name (`songda messages export DIR` writes those out). Checked at start.
+    #[arg(long, env = "SONGDA_MESSAGES_DIR")]
+    pub messages_dir: Option<PathBuf>,
     /// Outgoing email server: smtp://[user:password@]host[:port][?tls=starttls|opportunistic]
     /// or smtps://... for TLS from the start (default: .eml files in the data dir).
     #[arg(long, env = "SONGDA_SMTP_URL")]
@@ -283,6 +302,8 @@ pub struct Settings {
     /// None: SMS go to `sms_file`.
     pub sms_url: Option<String>,
     pub sms_secret: Option<String>,
+    /// None: the built-in notification texts.
+    pub messages_dir: Option<PathBuf>,
     pub smtp_url: Option<String>,
     pub smtp_ca_file: Option<PathBuf>,
     pub mail_from: String,
@@ -332,6 +353,7 @@ impl Settings {
                 .unwrap_or_else(|| a.data.data_dir.join("sms.jsonl")),
             sms_url: a.sms_url.clone().filter(|s| !s.is_empty()),
             sms_secret: a.sms_secret.clone().filter(|s| !s.is_empty()),
+            messages_dir: a.messages_dir.clone(),
             smtp_url: a.smtp_url.clone().filter(|s| !s.is_empty()),
             smtp_ca_file: a.smtp_ca_file.clone(),
             mail_from: a.mail_from.clone(),
@@ -361,6 +383,7 @@ impl Settings {
             sms_file: data_dir.join("sms.jsonl"),
             sms_url: None,
             sms_secret: None,
+            messages_dir: None,
             database_url: None,
             blob_url: None,
             secret_key_file: None,

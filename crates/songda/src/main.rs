@@ -1,7 +1,7 @@
 //! A switchboard: parse the command line and hand over to the part that does the work.
 
 use clap::Parser;
-use songda::config::{Cli, Command, CourtCommand, UserCommand};
+use songda::config::{Cli, Command, CourtCommand, MessagesCommand, UserCommand};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -26,6 +26,12 @@ async fn main() -> ExitCode {
         Command::Court {
             command: CourtCommand::SetRegime(args),
         } => songda::cli::court_set_regime(args).await,
+        Command::Messages {
+            command: MessagesCommand::Export { dir },
+        } => songda::cli::messages_export(&dir),
+        Command::Messages {
+            command: MessagesCommand::Check { dir },
+        } => songda::cli::messages_check(&dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,8 +1,10 @@
-//! The wording of SMS and email notifications. Notifications tell; they never carry the
-//! documents, and their links lead to a login, never to a document by themselves
-//! (DOMAIN.md section 7). One-time codes appear as `{{code}}` and are filled in by the
-//! worker at send time, so the stored text never holds a usable code.
+//! The SMS and email notifications, rendered from their templates (`notify::templates`).
+//! Notifications tell; they never carry the documents, and their links lead to a login,
+//! never to a document by themselves (DOMAIN.md section 7). One-time codes appear as
+//! `{{code}}` and are filled in by the worker at send time, so the stored text never holds
+//! a usable code.
 
+use crate::notify::templates::Templates;
 use crate::store::NewNotification;
 use songda_core::ids::{CaseId, PartyId, ServiceId};
 use time::OffsetDateTime;
@@ -10,6 +12,7 @@ use time::OffsetDateTime;
 pub const CODE_MARK: &str = "{{code}}";
 
 pub fn phone_code_sms(
+    t: &Templates,
     phone: &str,
     code: String,
     nonce: &str,
@@ -21,9 +24,7 @@ pub fn phone_code_sms(
         purpose: "phone_code",
         recipient: phone.to_string(),
         subject: None,
-        body: format!(
-            "【送达平台】您的验证码为{CODE_MARK}，10分钟内有效。如非本人操作，请忽略本短信。"
-        ),
+        body: t.render("phone_code.sms", &[("code", CODE_MARK)]).body,
         secret: Some(code),
         case_id: None,
         service_id: None,
@@ -45,21 +46,25 @@ pub struct BindingNotice<'a> {
 
 /// The binding code, by SMS and (if known) email. `{party}` in the key is filled in with
 /// the party id when the party is stored.
-pub fn binding_code(n: &BindingNotice<'_>, now: OffsetDateTime) -> Vec<NewNotification> {
-    let sms = format!(
-        "【{court}】{name}：{court}受理的{num}案件已开通电子送达，您的案件绑定码为{CODE_MARK}。请登录 {url} 注册并绑定案件，查收诉讼文书。",
-        court = n.court,
-        name = n.party_name,
-        num = n.case_number,
-        url = n.url,
-    );
+pub fn binding_code(
+    t: &Templates,
+    n: &BindingNotice<'_>,
+    now: OffsetDateTime,
+) -> Vec<NewNotification> {
+    let vars = [
+        ("court", n.court),
+        ("case_number", n.case_number),
+        ("party_name", n.party_name),
+        ("code", CODE_MARK),
+        ("url", n.url),
+    ];
     let mut out = vec![NewNotification {
         idempotency_key: "binding_code:{party}:sms".into(),
         channel: "sms",
         purpose: "binding_code",
         recipient: n.phone.to_string(),
         subject: None,
-        body: sms,
+        body: t.render("binding_code.sms", &vars).body,
         secret: Some(n.code.to_string()),
         case_id: Some(n.case_id),
         service_id: None,
@@ -67,19 +72,14 @@ pub fn binding_code(n: &BindingNotice<'_>, now: OffsetDateTime) -> Vec<NewNotifi
         now,
     }];
     if let Some(email) = n.email {
+        let mail = t.render("binding_code.email", &vars);
         out.push(NewNotification {
             idempotency_key: "binding_code:{party}:email".into(),
             channel: "email",
             purpose: "binding_code",
             recipient: email.to_string(),
-            subject: Some(format!("【{}】{}案件绑定码", n.court, n.case_number)),
-            body: format!(
-                "{name}：\n\n{court}受理的{num}案件已开通电子送达。\n\n案件绑定码：{CODE_MARK}\n\n请访问 {url} ，使用本人手机号注册并登录后，输入案号和绑定码绑定案件，即可查收本案诉讼文书。\n绑定码仅可使用一次，请妥善保管，勿转告他人。\n\n{court}\n（本邮件由送达平台自动发送，请勿直接回复。）\n\n---\nCase binding code for case {num} at {court}: see above. Register at {url} with your own phone number, then bind the case with its number and this code.\n",
-                name = n.party_name,
-                court = n.court,
-                num = n.case_number,
-                url = n.url,
-            ),
+            subject: mail.subject,
+            body: mail.body,
             secret: Some(n.code.to_string()),
             case_id: Some(n.case_id),
             service_id: None,
@@ -103,45 +103,70 @@ pub struct ServiceNotice<'a> {
     pub service_id: ServiceId,
 }
 
-/// "Documents await you": SMS and email per the recipient's confirmed channels.
-pub fn new_service(n: &ServiceNotice<'_>, now: OffsetDateTime) -> Vec<NewNotification> {
-    let titles = n.titles.join("、");
-    let mut out = Vec::new();
-    if let Some(phone) = n.phone {
-        out.push(NewNotification {
-            idempotency_key: format!("service:{}:sms:new_service", n.service_id),
-            channel: "sms",
-            purpose: "new_service",
-            recipient: phone.to_string(),
-            subject: None,
-            body: format!(
-                "【{court}】{name}：您有一份{num}案件的诉讼文书（{titles}）待签收，请登录 {url} 查看。",
-                court = n.court,
-                name = n.party_name,
-                num = n.case_number,
-                url = n.url,
-            ),
-            secret: None,
-            case_id: Some(n.case_id),
-            service_id: Some(n.service_id),
-            party_id: Some(n.party_id),
-            now,
-        });
+/// Why a message about a service goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Documents await the recipient.
+    NewService,
+    /// The `n`th reminder that they are still unsigned (from 1).
+    Reminder(u32),
+    /// Another channel failed for good: the same notice on this one.
+    Escalation,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::NewService => "new_service",
+            Purpose::Reminder(_) => "reminder",
+            Purpose::Escalation => "escalation",
+        }
     }
-    if let Some(email) = n.email {
+
+    fn key(self) -> String {
+        match self {
+            Purpose::Reminder(n) => format!("reminder:{n}"),
+            other => other.as_str().to_string(),
+        }
+    }
+
+    fn template(self) -> &'static str {
+        match self {
+            Purpose::NewService | Purpose::Escalation => "new_service",
+            Purpose::Reminder(_) => "reminder",
+        }
+    }
+}
+
+/// "Documents await you" (or a reminder that they still do): SMS and email per the
+/// recipient's channels. `served_on` is the court date of the service, for reminders.
+pub fn about_service(
+    t: &Templates,
+    purpose: Purpose,
+    n: &ServiceNotice<'_>,
+    served_on: &str,
+    now: OffsetDateTime,
+) -> Vec<NewNotification> {
+    let titles = n.titles.join("、");
+    let vars = [
+        ("court", n.court),
+        ("case_number", n.case_number),
+        ("party_name", n.party_name),
+        ("titles", titles.as_str()),
+        ("url", n.url),
+        ("served_on", served_on),
+    ];
+    let mut out = Vec::new();
+    for (channel, address) in [("sms", n.phone), ("email", n.email)] {
+        let Some(address) = address else { continue };
+        let text = t.render(&format!("{}.{channel}", purpose.template()), &vars);
         out.push(NewNotification {
-            idempotency_key: format!("service:{}:email:new_service", n.service_id),
-            channel: "email",
-            purpose: "new_service",
-            recipient: email.to_string(),
-            subject: Some(format!("【{}】{}案件诉讼文书待签收", n.court, n.case_number)),
-            body: format!(
-                "{name}：\n\n{court}通过电子送达平台向您送达{num}案件的诉讼文书：\n\n  {titles}\n\n文书已送达至您的平台账户。请登录 {url} 查看并签收。\n为保护您的信息，本邮件不附带文书内容。\n\n{court}\n（本邮件由送达平台自动发送，请勿直接回复。）\n\n---\n{court} has served documents in case {num} on you through the e-service platform ({titles}). Log in at {url} to view and sign for them.\n",
-                name = n.party_name,
-                court = n.court,
-                num = n.case_number,
-                url = n.url,
-            ),
+            idempotency_key: format!("service:{}:{channel}:{}", n.service_id, purpose.key()),
+            channel,
+            purpose: purpose.as_str(),
+            recipient: address.to_string(),
+            subject: text.subject,
+            body: text.body,
             secret: None,
             case_id: Some(n.case_id),
             service_id: Some(n.service_id),

@@ -25,6 +25,8 @@ pub struct Inner {
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub transports: Transports,
+    /// The notification texts, checked at start.
+    pub templates: crate::notify::templates::Templates,
     /// Wakes the worker when something is queued.
     pub wake: Notify,
     public_url: OnceLock<String>,
@@ -92,6 +94,8 @@ impl AppState {
             }
             None => EmailTransport::files(dir.join("mail"), &settings.mail_from)?,
         };
+        let templates =
+            crate::notify::templates::Templates::load(settings.messages_dir.as_deref())?;
         let transports = Transports {
             sms: SmsTransport::from_settings(&settings)?,
             email,
@@ -105,6 +109,7 @@ impl AppState {
             settings,
             clock,
             transports,
+            templates,
             wake: Notify::new(),
             public_url: OnceLock::new(),
             certificate_font: tokio::sync::OnceCell::new(),

@@ -96,7 +96,13 @@ fn new_phone_code(
         expires_at: now + CODE_TTL,
         sent_at: now,
     };
-    let sms = messages::phone_code_sms(phone.as_str(), code, &secrets::random_token(), now);
+    let sms = messages::phone_code_sms(
+        &state.templates,
+        phone.as_str(),
+        code,
+        &secrets::random_token(),
+        now,
+    );
     (stored, sms)
 }
 

@@ -91,6 +91,7 @@ pub async fn add_party(
     let code_hmac = state.secrets.code_hmac("binding", &code);
     let url = state.public_url().to_string();
     let notices = messages::binding_code(
+        &state.templates,
         &BindingNotice {
             court: &case.court_name,
             case_number: &case.case_number,

@@ -161,7 +161,9 @@ pub async fn serve(
         .flatten();
     let titles: Vec<String> = docs.iter().map(|d| d.title.clone()).collect();
     let url = format!("{}/services/{service_id}", state.public_url());
-    let notifications = messages::new_service(
+    let notifications = messages::about_service(
+        &state.templates,
+        messages::Purpose::NewService,
         &ServiceNotice {
             court: &case.court_name,
             case_number: &case.case_number,
@@ -174,6 +176,7 @@ pub async fn serve(
             party_id: party.id,
             service_id,
         },
+        "",
         now,
     );
     state

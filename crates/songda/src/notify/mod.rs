@@ -7,6 +7,7 @@ mod email;
 pub mod smpp;
 mod sms_file;
 pub mod sms_http;
+pub mod templates;
 
 pub use email::EmailTransport;
 pub use sms_file::SmsFile;

@@ -192,3 +192,93 @@ async fn the_demo_never_runs_on_a_shared_database_or_bucket() {
         assert!(!dir.path().join("demo").exists(), "nothing was created");
     }
 }
+
+fn messages(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_songda"))
+        .arg("messages")
+        .args(args)
+        .output()
+        .expect("the songda binary runs")
+}
+
+#[tokio::test]
+async fn an_operator_edits_a_notification_text_and_a_mistake_is_caught_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = dir.path().join("texts");
+    let texts_arg = texts.to_str().unwrap();
+    let o = messages(&["export", texts_arg]);
+    assert!(o.status.success(), "{}", text(&o));
+    let sms = texts.join("new_service.sms.txt");
+    let builtin = std::fs::read_to_string(&sms).unwrap();
+    assert!(builtin.contains("{case_number}"), "{builtin}");
+    // Only the edited file stays; the others are the built-in ones.
+    for e in std::fs::read_dir(&texts).unwrap() {
+        let path = e.unwrap().path();
+        if path != sms {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    std::fs::write(
+        &sms,
+        "【{court}】请{party_name}登录 {url} 签收{case_number}案件文书。\n",
+    )
+    .unwrap();
+    let o = messages(&["check", texts_arg]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("【北京市朝阳区人民法院】请李四登录"),
+        "shown with sample values: {}",
+        text(&o)
+    );
+
+    // The server sends the edited text, exactly as rendered, and keeps it as evidence.
+    let app = TestApp::spawn_with(|s| s.messages_dir = Some(texts.clone())).await;
+    let clerk = app.clerk().await;
+    let svc = clerk
+        .json_ok(
+            serve_new_case(&clerk, CASE_NUMBER, "13900000031", "民事判决书", "judgment").await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let sent = app.last_sms("13900000031").await;
+    let url = format!("{}/services/{}", app.url, svc["id"].as_str().unwrap());
+    assert_eq!(
+        sent,
+        format!("【北京市朝阳区人民法院】请乙登录 {url} 签收{CASE_NUMBER}案件文书。")
+    );
+    let cert = clerk.certificate(svc["id"].as_str().unwrap()).await;
+    let notice = cert["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "ConsignmentNotification" && e["channel"] == "sms")
+        .unwrap()
+        .clone();
+    assert_eq!(notice["note"], sent.as_str());
+
+    // A mistake: check names the file, the line and the variables there are; the server
+    // refuses to start with the same words.
+    std::fs::write(&sms, "【{court}】{case_number}\n请登录 {link} 签收。\n").unwrap();
+    let o = messages(&["check", texts_arg]);
+    assert!(!o.status.success());
+    let said = text(&o);
+    assert!(
+        said.contains("new_service.sms.txt")
+            && said.contains("line 2")
+            && said.contains("{link} is not a variable")
+            && said.contains("{url}"),
+        "{said}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_songda"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("SONGDA_MESSAGES_DIR", &texts)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("{link} is not a variable"),
+        "{}",
+        text(&o)
+    );
+}

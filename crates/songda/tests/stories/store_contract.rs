@@ -120,7 +120,8 @@ fn event(kind: EventType) -> Event {
 /// A code SMS as the app queues one at `now`, keyed by `key`; its body is the key too, so
 /// claims can be told apart.
 fn note(key: &str, now: OffsetDateTime) -> NewNotification {
-    let mut n = phone_code_sms("13900000000", "123456".into(), key, now);
+    let templates = songda::notify::templates::Templates::builtin();
+    let mut n = phone_code_sms(&templates, "13900000000", "123456".into(), key, now);
     n.body = key.into();
     n
 }
