@@ -171,6 +171,20 @@ pub struct ServeArgs {
     /// delivery reports (HMAC-SHA256).
     #[arg(long, env = "SONGDA_SMS_SECRET", hide_env_values = true)]
     pub sms_secret: Option<String>,
+    /// Remind a recipient who has not signed: hours after service, comma-separated
+    /// (each a further reminder), or "off".
+    #[arg(long, env = "SONGDA_REMIND_AFTER_HOURS", default_value = "48,120")]
+    pub remind_after_hours: String,
+    /// Court-time hours in which reminders wait (codes and first notices do not):
+    /// HH:MM-HH:MM, or "off".
+    #[arg(long, env = "SONGDA_QUIET_HOURS", default_value = "22:00-08:00")]
+    pub quiet_hours: String,
+    /// At most this many SMS to one number in an hour; more wait for the next hour.
+    #[arg(long, env = "SONGDA_SMS_PER_NUMBER_PER_HOUR", default_value_t = 10)]
+    pub sms_per_number_per_hour: u32,
+    /// At most this many emails to one address in an hour; more wait.
+    #[arg(long, env = "SONGDA_EMAIL_PER_ADDRESS_PER_HOUR", default_value_t = 30)]
+    pub email_per_address_per_hour: u32,
     /// A folder of edited notification texts: each file replaces the built-in one of its
     /// name (`songda messages export DIR` writes those out). Checked at start.
     #[arg(long, env = "SONGDA_MESSAGES_DIR")]
@@ -264,6 +278,84 @@ pub struct UserAddArgs {
     pub data: DataArgs,
 }
 
+/// `48,120` -> 48 h and 120 h; `off` or empty -> none.
+fn parse_reminders(text: &str) -> anyhow::Result<Vec<time::Duration>> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("off") {
+        return Ok(Vec::new());
+    }
+    let mut hours = text
+        .split(',')
+        .map(|h| {
+            h.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&h| h > 0)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "SONGDA_REMIND_AFTER_HOURS: {h:?} is not a number of hours (e.g. 48,120, or off)"
+                    )
+                })
+        })
+        .collect::<anyhow::Result<Vec<u32>>>()?;
+    hours.sort_unstable();
+    hours.dedup();
+    Ok(hours
+        .into_iter()
+        .map(|h| time::Duration::hours(h.into()))
+        .collect())
+}
+
+/// A daily window of court time (`22:00-08:00` runs over midnight) in which reminders wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuietHours {
+    pub from: time::Time,
+    pub until: time::Time,
+}
+
+impl QuietHours {
+    pub fn parse(text: &str) -> anyhow::Result<Option<Self>> {
+        let text = text.trim();
+        if text.is_empty() || text.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let bad = || {
+            anyhow::anyhow!(
+                "SONGDA_QUIET_HOURS: {text:?} is not HH:MM-HH:MM (e.g. 22:00-08:00) or off"
+            )
+        };
+        let (a, b) = text.split_once('-').ok_or_else(bad)?;
+        let time = |t: &str| {
+            let (h, m) = t.trim().split_once(':')?;
+            time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+        };
+        let (from, until) = (time(a).ok_or_else(bad)?, time(b).ok_or_else(bad)?);
+        if from == until {
+            return Err(bad());
+        }
+        Ok(Some(Self { from, until }))
+    }
+
+    /// When the window that `now` falls in ends; None when `now` is outside it.
+    pub fn ends_after(&self, now: time::OffsetDateTime) -> Option<time::OffsetDateTime> {
+        let local = now.to_offset(songda_core::timefmt::COURT_OFFSET);
+        let t = local.time();
+        let inside = if self.from < self.until {
+            self.from <= t && t < self.until
+        } else {
+            t >= self.from || t < self.until
+        };
+        if !inside {
+            return None;
+        }
+        let mut end = local.replace_time(self.until);
+        if end <= local {
+            end += time::Duration::days(1);
+        }
+        Some(end)
+    }
+}
+
 /// `smtp://user:secret@host` -> `smtp://user:***@host`.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -304,6 +396,12 @@ pub struct Settings {
     pub sms_secret: Option<String>,
     /// None: the built-in notification texts.
     pub messages_dir: Option<PathBuf>,
+    /// When reminders are due, after the service; empty: none.
+    pub remind_after: Vec<time::Duration>,
+    /// Court-time window in which reminders wait.
+    pub quiet_hours: Option<QuietHours>,
+    pub sms_per_number_per_hour: u32,
+    pub email_per_address_per_hour: u32,
     pub smtp_url: Option<String>,
     pub smtp_ca_file: Option<PathBuf>,
     pub mail_from: String,
@@ -354,6 +452,10 @@ impl Settings {
             sms_url: a.sms_url.clone().filter(|s| !s.is_empty()),
             sms_secret: a.sms_secret.clone().filter(|s| !s.is_empty()),
             messages_dir: a.messages_dir.clone(),
+            remind_after: parse_reminders(&a.remind_after_hours)?,
+            quiet_hours: QuietHours::parse(&a.quiet_hours)?,
+            sms_per_number_per_hour: a.sms_per_number_per_hour.max(1),
+            email_per_address_per_hour: a.email_per_address_per_hour.max(1),
             smtp_url: a.smtp_url.clone().filter(|s| !s.is_empty()),
             smtp_ca_file: a.smtp_ca_file.clone(),
             mail_from: a.mail_from.clone(),
@@ -384,6 +486,10 @@ impl Settings {
             sms_url: None,
             sms_secret: None,
             messages_dir: None,
+            remind_after: vec![time::Duration::hours(48), time::Duration::hours(120)],
+            quiet_hours: None,
+            sms_per_number_per_hour: 10,
+            email_per_address_per_hour: 30,
             database_url: None,
             blob_url: None,
             secret_key_file: None,
@@ -412,5 +518,39 @@ mod tests {
     fn passwords_in_urls_are_redacted() {
         assert_eq!(redact_url("smtp://u:secret@h:25"), "smtp://u:***@h:25");
         assert_eq!(redact_url("smtp://h:25"), "smtp://h:25");
+    }
+
+    #[test]
+    fn reminders_and_quiet_hours_are_read_and_the_window_may_run_over_midnight() {
+        use time::macros::datetime;
+        assert_eq!(
+            parse_reminders("120, 48").unwrap(),
+            [time::Duration::hours(48), time::Duration::hours(120)]
+        );
+        assert!(parse_reminders("off").unwrap().is_empty());
+        assert!(parse_reminders("48,x").is_err());
+        assert!(parse_reminders("0").is_err());
+        let q = QuietHours::parse("22:00-08:00").unwrap().unwrap();
+        // 23:30 court time is 15:30 UTC: quiet until 08:00 court time the next morning.
+        assert_eq!(
+            q.ends_after(datetime!(2026-12-05 15:30 UTC)),
+            Some(datetime!(2026-12-06 08:00 +8))
+        );
+        // 07:59 court time: still quiet, until 08:00 the same morning.
+        assert_eq!(
+            q.ends_after(datetime!(2026-12-05 23:59 UTC)),
+            Some(datetime!(2026-12-06 08:00 +8))
+        );
+        assert_eq!(q.ends_after(datetime!(2026-12-06 00:00 UTC)), None);
+        let day = QuietHours::parse("12:00-13:30").unwrap().unwrap();
+        assert_eq!(
+            day.ends_after(datetime!(2026-12-05 04:10 UTC)),
+            Some(datetime!(2026-12-05 13:30 +8))
+        );
+        assert_eq!(day.ends_after(datetime!(2026-12-05 05:30 UTC)), None);
+        assert!(QuietHours::parse("off").unwrap().is_none());
+        for bad in ["22-08", "25:00-08:00", "08:00-08:00", "22:00"] {
+            assert!(QuietHours::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -150,15 +150,7 @@ pub async fn serve(
     consigned.address = Some(format!("platform-inbox:{}", party.id));
     consigned.rule = legal.map(|l| l.rule.as_str().to_string());
 
-    let sms_to = consent
-        .channels
-        .contains(&Channel::Sms)
-        .then(|| consent.phone.clone().unwrap_or_else(|| party.phone.clone()));
-    let email_to = consent
-        .channels
-        .contains(&Channel::Email)
-        .then(|| consent.email.clone().or_else(|| party.email.clone()))
-        .flatten();
+    let (sms_to, email_to) = notice_addresses(&party, &consent);
     let titles: Vec<String> = docs.iter().map(|d| d.title.clone()).collect();
     let url = format!("{}/services/{service_id}", state.public_url());
     let notifications = messages::about_service(
@@ -214,4 +206,22 @@ pub async fn serve(
         .await?;
     state.wake.notify_one();
     Ok(state.store.service(service_id).await?)
+}
+
+/// Where notices about a service on `party` go: the phone and email of the channels its
+/// address confirmation names.
+pub fn notice_addresses(
+    party: &crate::store::PartyRecord,
+    consent: &crate::store::ConsentRecord,
+) -> (Option<String>, Option<String>) {
+    let sms_to = consent
+        .channels
+        .contains(&Channel::Sms)
+        .then(|| consent.phone.clone().unwrap_or_else(|| party.phone.clone()));
+    let email_to = consent
+        .channels
+        .contains(&Channel::Email)
+        .then(|| consent.email.clone().or_else(|| party.email.clone()))
+        .flatten();
+    (sms_to, email_to)
 }

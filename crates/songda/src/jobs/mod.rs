@@ -1,4 +1,6 @@
-//! Background work: the notification outbox runner and the recorder of delivery reports.
+//! Background work: the notification outbox runner, reminders, and the recorder of
+//! delivery reports.
 
 pub mod outbox;
 pub mod receipts;
+pub mod reminders;

@@ -24,6 +24,8 @@ use time::Duration;
 /// Attempts before a notification fails for good.
 pub const MAX_ATTEMPTS: i64 = 6;
 const BATCH: i64 = 32;
+/// How often the runner looks for services due a reminder.
+const REMINDER_SCAN: StdDuration = StdDuration::from_secs(60);
 
 /// Sends everything that is due now; returns how many notifications were attempted.
 /// Tests call this to drain the queue explicitly.
@@ -55,7 +57,14 @@ pub async fn run(state: AppState) {
         ),
         Err(e) => tracing::error!(error = %e, "could not re-queue stale claims"),
     }
+    let mut reminders_checked: Option<std::time::Instant> = None;
     loop {
+        if reminders_checked.is_none_or(|t| t.elapsed() >= REMINDER_SCAN) {
+            reminders_checked = Some(std::time::Instant::now());
+            if let Err(e) = super::reminders::queue_due(&state).await {
+                tracing::error!(error = %e, "could not queue reminders; trying again later");
+            }
+        }
         if let Err(e) = drain(&state).await {
             tracing::error!(error = %e, "outbox runner failed; retrying");
         }
@@ -74,6 +83,12 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
         .await?
     {
         tracing::warn!(id = %n.id, "the claim ran out before this message's turn; another worker has it");
+        return Ok(());
+    }
+    if let Some(until) = hold_until(state, &n).await? {
+        if state.store.defer_notification(&n, until).await? {
+            tracing::info!(id = %n.id, channel = %n.channel, purpose = %n.purpose, until = %rfc3339(until), "notification held");
+        }
         return Ok(());
     }
     let body = match &n.secret {
@@ -177,6 +192,38 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// When a message must wait instead of going now: a reminder in quiet hours, or a message
+/// to a recipient who has had the hourly limit on this channel (no floods through sign-up
+/// codes, binding codes or reminders). A court's notice of a new service is never held:
+/// it counts towards the limit but goes at once. Nothing is lost: held messages go later.
+async fn hold_until(
+    state: &AppState,
+    n: &Notification,
+) -> anyhow::Result<Option<time::OffsetDateTime>> {
+    let now = state.now();
+    if n.purpose == "reminder"
+        && let Some(end) = state.settings.quiet_hours.and_then(|q| q.ends_after(now))
+    {
+        return Ok(Some(end));
+    }
+    if matches!(n.purpose.as_str(), "new_service" | "escalation") {
+        return Ok(None);
+    }
+    let limit = match n.channel.as_str() {
+        "sms" => state.settings.sms_per_number_per_hour,
+        _ => state.settings.email_per_address_per_hour,
+    };
+    let hour = Duration::hours(1);
+    let (count, first) = state
+        .store
+        .sent_to_since(&n.channel, &n.recipient, now - hour)
+        .await?;
+    if count >= i64::from(limit) {
+        return Ok(Some(first.map_or(now + Duration::minutes(1), |f| f + hour)));
+    }
+    Ok(None)
 }
 
 /// Delivery evidence for notifications about a service, with what the transport said

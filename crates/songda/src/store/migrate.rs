@@ -53,6 +53,11 @@ const SQLITE: &[Migration] = &[
         "delivery_reports",
         include_str!("../../migrations/sqlite/0008_delivery_reports.sql"),
     ),
+    (
+        9,
+        "reminders",
+        include_str!("../../migrations/sqlite/0009_reminders.sql"),
+    ),
 ];
 const POSTGRES: &[Migration] = &[
     (
@@ -94,6 +99,11 @@ const POSTGRES: &[Migration] = &[
         8,
         "delivery_reports",
         include_str!("../../migrations/postgres/0008_delivery_reports.sql"),
+    ),
+    (
+        9,
+        "reminders",
+        include_str!("../../migrations/postgres/0009_reminders.sql"),
     ),
 ];
 

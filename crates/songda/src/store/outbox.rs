@@ -38,6 +38,8 @@ pub struct Notification {
     pub party_id: Option<PartyId>,
     pub status: String,
     pub attempts: i64,
+    /// When a queued message is due (a retry, or one held for quiet hours or a limit).
+    pub next_attempt_at: OffsetDateTime,
     pub last_error: Option<String>,
     pub gateway_ref: Option<String>,
     /// The last delivery state an SMS gateway reported (`DELIVRD`, `UNDELIV`, ...).
@@ -64,6 +66,7 @@ row_struct! {
         party_id: Option<String>,
         status: String,
         attempts: i64,
+        next_attempt_at: String,
         last_error: Option<String>,
         gateway_ref: Option<String>,
         delivery: Option<String>,
@@ -73,7 +76,7 @@ row_struct! {
     }
 }
 
-const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, status, attempts, last_error, gateway_ref, delivery, created_at, sent_at, lease_until";
+const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, status, attempts, next_attempt_at, last_error, gateway_ref, delivery, created_at, sent_at, lease_until";
 
 impl Row {
     fn into_notification(self) -> Result<Notification> {
@@ -90,6 +93,7 @@ impl Row {
             party_id: self.party_id.as_deref().map(parse_id).transpose()?,
             status: self.status,
             attempts: self.attempts,
+            next_attempt_at: parse_time(&self.next_attempt_at)?,
             last_error: self.last_error,
             gateway_ref: self.gateway_ref,
             delivery: self.delivery,
@@ -297,6 +301,47 @@ impl Store {
         }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts a claimed notification back in the queue until `until` without counting an
+    /// attempt: nothing was sent (quiet hours, or the recipient's hourly limit). False: the
+    /// claim ran out meanwhile.
+    pub async fn defer_notification(
+        &self,
+        n: &Notification,
+        until: OffsetDateTime,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'queued', next_attempt_at = $1, lease_until = NULL,
+                attempts = attempts - 1
+             WHERE id = $2 AND status = 'sending' AND lease_until = $3",
+        )
+        .bind(ts(until))
+        .bind(n.id.to_string())
+        .bind(&n.lease_until)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How many messages on `channel` to `recipient` were accepted since `since`, and when
+    /// the earliest of them was.
+    pub async fn sent_to_since(
+        &self,
+        channel: &str,
+        recipient: &str,
+        since: OffsetDateTime,
+    ) -> Result<(i64, Option<OffsetDateTime>)> {
+        let (count, first): (i64, Option<String>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(sent_at) FROM outbox
+             WHERE recipient = $1 AND sent_at >= $2 AND channel = $3",
+        )
+        .bind(recipient)
+        .bind(ts(since))
+        .bind(channel)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok((count, parse_opt_time(first)?))
     }
 
     /// The notification a gateway's delivery report is about, and which part of it.

@@ -262,6 +262,54 @@ impl Store {
         Ok(())
     }
 
+    /// Services still awaiting the recipient (not signed, not refused) deposited at or
+    /// before `cutoff` that have had fewer than `nth` reminders: the `nth` is due.
+    pub async fn services_due_reminder(
+        &self,
+        nth: i64,
+        cutoff: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<ServiceId>> {
+        let ids: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM services
+             WHERE stage IN ('deposited', 'viewed') AND reminders < $1 AND deposited_at <= $2
+             ORDER BY deposited_at LIMIT $3",
+        )
+        .bind(nth)
+        .bind(ts(cutoff))
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        ids.iter().map(|(id,)| parse_id(id)).collect()
+    }
+
+    /// Queues the `nth` reminder of a service, once: false if it already was (another
+    /// worker, or the service was signed or refused meanwhile).
+    pub async fn queue_reminder(
+        &self,
+        service: ServiceId,
+        nth: i64,
+        notices: &[NewNotification],
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE services SET reminders = $1
+             WHERE id = $2 AND reminders < $1 AND stage IN ('deposited', 'viewed')",
+        )
+        .bind(nth)
+        .bind(service.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for n in notices {
+            enqueue(&mut tx, n).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub async fn service(&self, id: ServiceId) -> Result<ServiceDetail> {
         let mut conn = self.writer.acquire().await?;
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -14,6 +14,7 @@ mod national_crypto;
 mod openapi;
 mod pages;
 mod process;
+mod reminders;
 mod rules;
 mod scaleout;
 mod sms;
