@@ -83,6 +83,7 @@ pub async fn user_add(args: UserAddArgs) -> anyhow::Result<()> {
             login: &args.login,
             password: &args.password,
             court: args.court.as_deref(),
+            email: args.email.as_deref(),
         },
         now,
     )

@@ -274,6 +274,9 @@ pub struct UserAddArgs {
     /// The clerk's court; created if new. Required for clerks.
     #[arg(long)]
     pub court: Option<String>,
+    /// Where the clerk's alerts go (notices that failed, refusals). Optional.
+    #[arg(long)]
+    pub email: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
 }

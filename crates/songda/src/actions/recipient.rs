@@ -369,10 +369,28 @@ pub async fn refuse(
         note,
     );
     e.rule = rule_fixed_now(&machine, now);
+    // The clerk hears of it, in the transaction that records it.
+    let detail = format!(
+        "拒收理由：{}{}",
+        reason.label_zh(),
+        note.map(|n| format!("\n说明：{n}")).unwrap_or_default()
+    );
+    let alert = crate::jobs::escalation::clerk_alert(
+        state,
+        &d,
+        "受送达人拒收",
+        &detail,
+        &format!("clerk_alert:{id}:refused"),
+    )
+    .await
+    .map_err(AppError::internal)?;
     state
         .store
-        .record_outcome(id, &machine, Some((reason, note)), &e, &[])
+        .record_outcome(id, &machine, Some((reason, note)), &e, alert.as_slice())
         .await?;
+    if alert.is_some() {
+        state.wake.notify_one();
+    }
     Ok(state.store.service(id).await?)
 }
 

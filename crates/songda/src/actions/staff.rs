@@ -6,7 +6,7 @@
 use crate::error::{AppError, AppResult};
 use crate::secrets::hash_password;
 use crate::store::{Court, NewUser, Role, Store, User};
-use songda_core::party::PersonName;
+use songda_core::party::{EmailAddress, PersonName};
 use songda_core::policy::Regime;
 use time::OffsetDateTime;
 
@@ -17,6 +17,8 @@ pub struct NewStaff<'a> {
     pub password: &'a str,
     /// The clerk's court, created if new; required for clerks.
     pub court: Option<&'a str>,
+    /// Where a clerk's alerts go (failed notices, refusals); optional.
+    pub email: Option<&'a str>,
 }
 
 /// Creates an admin or clerk account (and the clerk's court, if new).
@@ -38,6 +40,12 @@ pub async fn create_staff(
         ));
     }
     super::accounts::check_password(s.password)?;
+    let email = match s.email.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => {
+            Some(EmailAddress::parse(e).map_err(|e| AppError::field("email", e.to_string()))?)
+        }
+        None => None,
+    };
     let court = match (s.court.map(str::trim).filter(|c| !c.is_empty()), role) {
         (Some(c), _) => {
             if c.chars().count() > 100 {
@@ -59,7 +67,7 @@ pub async fn create_staff(
                 name: name.as_str(),
                 login: Some(login),
                 phone: None,
-                email: None,
+                email: email.as_ref().map(|e| e.as_str()),
                 password_hash: &hash,
                 phone_verified_at: Some(now),
                 court_id: court.as_ref().map(|c| c.id),

@@ -131,6 +131,7 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
         Ok(accepted) => {
             let gateway = serde_json::json!({
                 "notification_id": n.id,
+                "purpose": n.purpose,
                 "attempt": n.attempts,
                 "reply": accepted.reference,
                 "message_id": accepted.message_id,
@@ -165,8 +166,13 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
                 let jitter = rand::rng().random_range(0..=base / 2);
                 now + Duration::seconds(base + jitter)
             });
-            let gateway = serde_json::json!({
+            let follow = match retry_at {
+                None => Some(super::escalation::after_failure(state, &n, &err.message).await?),
+                Some(_) => None,
+            };
+            let mut gateway = serde_json::json!({
                 "notification_id": n.id,
+                "purpose": n.purpose,
                 "attempt": n.attempts,
                 "reply": null,
                 "message_id": null,
@@ -174,6 +180,9 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
                 "final": retry_at.is_none(),
                 "retry_at": retry_at.map(rfc3339),
             });
+            if let Some(ch) = follow.as_ref().and_then(|f| f.escalated_to) {
+                gateway["escalated_to"] = ch.into();
+            }
             let event = service_event(
                 state,
                 &n,
@@ -183,7 +192,13 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
             .await?;
             if !state
                 .store
-                .mark_notification_failed(&n, &err.message, retry_at, event.as_ref())
+                .mark_notification_failed(
+                    &n,
+                    &err.message,
+                    retry_at,
+                    event.as_ref(),
+                    follow.as_ref().map_or(&[][..], |f| &f.notices),
+                )
                 .await?
             {
                 tracing::warn!(id = %n.id, "failed after the claim ran out: recorded as evidence, the status left to the worker holding it");

@@ -13,6 +13,7 @@ use crate::notify::SmsTransport;
 use crate::notify::smpp::IncomingReceipt;
 use crate::notify::smpp::pdu::{MessageState, Receipt};
 use crate::state::AppState;
+use crate::store::DeliveryReport;
 use songda_core::evidence::EventType;
 
 /// What became of a report.
@@ -77,10 +78,15 @@ pub async fn record(
                 .unwrap_or_default()
         )
     });
+    let follow = match &error {
+        Some(why) => Some(crate::jobs::escalation::after_failure(state, &n, why).await?),
+        None => None,
+    };
     // Intermediate states (en route, accepted) are kept on the message, not as evidence.
     let event = if final_state {
         let mut gateway_json = serde_json::json!({
             "notification_id": n.id,
+            "purpose": n.purpose,
             "message_id": receipt.message_id,
             "part": part,
             "delivery_report": {
@@ -95,6 +101,9 @@ pub async fn record(
         if failed {
             gateway_json["final"] = true.into();
         }
+        if let Some(ch) = follow.as_ref().and_then(|f| f.escalated_to) {
+            gateway_json["escalated_to"] = ch.into();
+        }
         let event_type = if failed {
             EventType::ConsignmentNotificationFailure
         } else {
@@ -107,11 +116,14 @@ pub async fn record(
     let new = state
         .store
         .record_delivery_report(
-            gateway,
-            &receipt.message_id,
-            receipt.state.as_str(),
-            error.as_deref(),
+            &DeliveryReport {
+                gateway,
+                message_id: &receipt.message_id,
+                state: receipt.state.as_str(),
+                error: error.as_deref(),
+            },
             event.as_ref(),
+            follow.as_ref().map_or(&[][..], |f| &f.notices),
             state.now(),
         )
         .await?;

@@ -23,6 +23,16 @@ pub struct NewNotification {
     pub now: OffsetDateTime,
 }
 
+/// A delivery report to record: the state a gateway reported for one of its message ids,
+/// and the error when the message did not arrive.
+#[derive(Clone, Copy, Debug)]
+pub struct DeliveryReport<'a> {
+    pub gateway: &'a str,
+    pub message_id: &'a str,
+    pub state: &'a str,
+    pub error: Option<&'a str>,
+}
+
 /// A queued or delivered notification, as the worker and the admin page see it.
 #[derive(Clone, Debug)]
 pub struct Notification {
@@ -263,14 +273,19 @@ impl Store {
     /// Records a failed attempt and its evidence: retried at `retry_at`, or failed for good
     /// when `None`. As for a sent one, the status changes only if the claim still holds
     /// (returned), so a late failure never undoes what a later holder recorded.
+    /// `follow_ups` (escalation, the clerk's alert) are queued in the same transaction.
     pub async fn mark_notification_failed(
         &self,
         n: &Notification,
         error: &str,
         retry_at: Option<OffsetDateTime>,
         evidence: Option<&songda_core::evidence::Event>,
+        follow_ups: &[NewNotification],
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
+        for f in follow_ups {
+            enqueue(&mut tx, f).await?;
+        }
         let done = match retry_at {
             Some(at) => {
                 sqlx::query(
@@ -374,13 +389,17 @@ impl Store {
     /// marks the notification failed; any report sets its delivery state.
     pub async fn record_delivery_report(
         &self,
-        gateway: &str,
-        message_id: &str,
-        state: &str,
-        error: Option<&str>,
+        report: &DeliveryReport<'_>,
         evidence: Option<&songda_core::evidence::Event>,
+        follow_ups: &[NewNotification],
         now: OffsetDateTime,
     ) -> Result<bool> {
+        let DeliveryReport {
+            gateway,
+            message_id,
+            state,
+            error,
+        } = *report;
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
             "UPDATE gateway_messages SET state = $1, reported_at = $2
@@ -418,8 +437,22 @@ impl Store {
         if let Some(e) = evidence {
             super::evidence::append(&mut tx, self.backend, e).await?;
         }
+        for f in follow_ups {
+            enqueue(&mut tx, f).await?;
+        }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The email of the clerk who made a service, if their account has one.
+    pub async fn service_clerk_email(&self, service: ServiceId) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT u.email FROM services s JOIN users u ON u.id = s.created_by WHERE s.id = $1",
+        )
+        .bind(service.to_string())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(row.and_then(|(e,)| e))
     }
 
     /// The newest notifications first, for the admin's outgoing-message page.

@@ -9,9 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A local SMTP server that stores each message as a file in a maildir; killed on drop.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     maildir: tempfile::TempDir,
 }
 
@@ -31,7 +31,7 @@ class Refuse:
 ";
 
 impl SmtpServer {
-    fn start() -> SmtpServer {
+    pub(crate) fn start() -> SmtpServer {
         Self::start_on(free_port())
     }
 
@@ -152,7 +152,7 @@ while True:
         maildir
     }
 
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         std::fs::read_dir(self.maildir.path().join("new"))
             .unwrap()
             .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
@@ -169,7 +169,7 @@ impl Drop for SmtpServer {
 
 /// Reads a message with Python's standard email parser, an implementation that shares
 /// nothing with lettre: its content type, decoded subject, and plain and HTML parts.
-fn parse_mail(raw: &str) -> serde_json::Value {
+pub(crate) fn parse_mail(raw: &str) -> serde_json::Value {
     const PARSE: &str = "
 import sys, json, email
 from email import policy
@@ -197,7 +197,7 @@ print(json.dumps({'type': m.get_content_type(), 'subject': str(m['subject']),
 }
 
 /// The plain-text part of a message.
-fn body_text(raw: &str) -> String {
+pub(crate) fn body_text(raw: &str) -> String {
     parse_mail(raw)["plain"].as_str().unwrap().to_string()
 }
 
@@ -678,4 +678,85 @@ impl SmtpServer {
             maildir,
         }
     }
+}
+
+#[tokio::test]
+async fn a_refusal_reaches_the_clerk_by_email_with_the_reason() {
+    let smtp = SmtpServer::start();
+    let app =
+        TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port))).await;
+    let clerk = clerk_with_email(&app, "sun@court.example").await;
+    let case = new_case(&clerk, CASE_NUMBER, "张三诉李四").await;
+    let case_id = case["id"].as_str().unwrap();
+    let phone = "13900000051";
+    let party = clerk
+        .json_ok(
+            clerk
+                .post(
+                    &format!("/cases/{case_id}/parties"),
+                    serde_json::json!({"name": "李四", "role": "defendant", "phone": phone, "consent_basis": "filing_address"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let code = binding_code(&app.last_sms(phone).await);
+    let doc = clerk
+        .json_ok(
+            clerk
+                .upload(case_id, "民事传票", "summons", pdf("民事传票"))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let svc = clerk
+        .json_ok(
+            clerk
+                .post(
+                    &format!("/cases/{case_id}/services"),
+                    serde_json::json!({"party_id": party["id"], "document_ids": [doc["id"]]}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let me = app.party("李四", phone).await;
+    me.json_ok(
+        me.post(
+            "/me/cases",
+            serde_json::json!({"case_number": CASE_NUMBER, "code": code}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    me.json_ok(
+        me.post(
+            &format!("/services/{}/refuse", svc["id"].as_str().unwrap()),
+            serde_json::json!({"reason": "unreadable", "note": "第3页空白"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    app.drain().await;
+    let alerts: Vec<String> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.contains("sun@court.example"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "one alert");
+    let text = body_text(&alerts[0]);
+    assert!(
+        text.contains("受送达人拒收")
+            && text.contains("文书无法打开或无法阅读")
+            && text.contains("第3页空白"),
+        "{text}"
+    );
+    assert!(
+        parse_mail(&alerts[0])["subject"]
+            .as_str()
+            .unwrap()
+            .contains(CASE_NUMBER)
+    );
 }

@@ -407,6 +407,11 @@ pub async fn serve_new_case(
 
 /// A page as the stories' clerk sees it, logged in through the form.
 pub async fn clerk_page(app: &TestApp, path: &str) -> String {
+    clerk_page_as(app, "clerk", path).await
+}
+
+/// A page as the staff member `login` (password-123) sees it.
+pub async fn clerk_page_as(app: &TestApp, login: &str, path: &str) -> String {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -414,7 +419,7 @@ pub async fn clerk_page(app: &TestApp, path: &str) -> String {
     let r = client
         .post(format!("{}/login", app.url))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("login=clerk&password=password-123")
+        .body(format!("login={login}&password=password-123"))
         .send()
         .await
         .unwrap();
@@ -426,4 +431,23 @@ pub async fn clerk_page(app: &TestApp, path: &str) -> String {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     r.text().await.unwrap()
+}
+
+/// A clerk whose account has an email address, for alerts; logged in.
+pub async fn clerk_with_email(app: &TestApp, email: &str) -> Api {
+    songda::actions::staff::create_staff(
+        &app.state.store,
+        &songda::actions::staff::NewStaff {
+            role: "clerk",
+            name: "孙书记员",
+            login: "sun",
+            password: "password-123",
+            court: Some("北京市朝阳区人民法院"),
+            email: Some(email),
+        },
+        app.state.now(),
+    )
+    .await
+    .unwrap();
+    app.login("sun", "password-123").await
 }

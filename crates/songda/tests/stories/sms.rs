@@ -5,7 +5,7 @@
 use crate::backends::free_port;
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -629,4 +629,147 @@ async fn a_gateway_that_is_unavailable_is_retried_and_one_that_refuses_fails_the
             .contains("400"),
         "{failure}"
     );
+}
+
+/// The last SMS the SMSC received for `phone`, after draining the outbox.
+async fn last_text(app: &TestApp, smsc: &Smsc, phone: &str, needle: &str) -> String {
+    let mut found = None;
+    until(app, "the SMS", || {
+        found = smsc
+            .messages()
+            .into_iter()
+            .rev()
+            .find(|m| m["to"] == phone && m["text"].as_str().unwrap().contains(needle))
+            .map(|m| m["text"].as_str().unwrap().to_string());
+        found.is_some()
+    })
+    .await;
+    found.unwrap()
+}
+
+#[tokio::test]
+async fn an_sms_the_carrier_cannot_deliver_is_followed_by_an_email_and_the_clerk_is_alerted() {
+    use crate::email::{SmtpServer, body_text, parse_mail};
+    let phone = "13800138009";
+    let smsc = Smsc::start(&["--undeliverable", phone]);
+    let smtp = SmtpServer::start();
+    let (sms_url, smtp_url) = (smsc.url(), format!("smtp://127.0.0.1:{}", smtp.port));
+    let app = TestApp::spawn_with(|s| {
+        s.sms_url = Some(sms_url);
+        s.smtp_url = Some(smtp_url);
+    })
+    .await;
+    tokio::spawn(songda::jobs::receipts::run(app.state.clone()));
+    let clerk = clerk_with_email(&app, "sun@court.example").await;
+    // The court knows the party's email; the party confirms SMS as the only channel.
+    let case = new_case(&clerk, CASE_NUMBER, "张三诉李四").await;
+    let case_id = case["id"].as_str().unwrap();
+    let party = clerk
+        .json_ok(
+            clerk
+                .post(
+                    &format!("/cases/{case_id}/parties"),
+                    json!({"name": "李四", "role": "defendant", "phone": phone, "email": "lisi@example.com"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let binding = binding_code(&last_text(&app, &smsc, phone, "绑定码").await);
+    let anon = app.anon();
+    let r = anon
+        .post("/auth/register", json!({"name": "李四", "phone": phone, "email": "lisi@example.com", "password": "secret-pass"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let code = six_digits(&last_text(&app, &smsc, phone, "验证码").await);
+    let r = anon
+        .post("/auth/verify-phone", json!({"phone": phone, "code": code}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let me = app.login(phone, "secret-pass").await;
+    me.json_ok(
+        me.post(
+            "/me/cases",
+            json!({"case_number": CASE_NUMBER, "code": binding}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    me.json_ok(
+        me.post(
+            &format!("/me/cases/{case_id}/consent"),
+            json!({"channels": ["sms"], "phone": phone, "acknowledged": true}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let doc = clerk
+        .json_ok(
+            clerk
+                .upload(case_id, "民事判决书", "judgment", pdf("民事判决书"))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let svc = clerk
+        .json_ok(
+            clerk
+                .post(
+                    &format!("/cases/{case_id}/services"),
+                    json!({"party_id": party["id"], "document_ids": [doc["id"]]}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let service = svc["id"].as_str().unwrap();
+
+    // The carrier reports the notice undeliverable: the party is told by email instead,
+    // and the clerk gets an alert saying so.
+    let mut mails = Vec::new();
+    until(&app, "the escalation and the alert", || {
+        mails = smtp.messages();
+        mails.len() >= 3 // the binding code by email, the notice instead of the SMS, the alert
+    })
+    .await;
+    let to = |m: &&String, who: &str| parse_mail(m)["plain"].is_string() && m.contains(who);
+    let notice = mails
+        .iter()
+        .find(|m| to(m, "lisi@example.com") && body_text(m).contains("查看并签收"))
+        .expect("the notice by email");
+    assert!(body_text(notice).contains(&format!("/services/{service}")));
+    let alert = mails
+        .iter()
+        .find(|m| to(m, "sun@court.example"))
+        .expect("the clerk's alert");
+    let alert_text = body_text(alert);
+    assert!(
+        alert_text.contains("送达提醒发送失败")
+            && alert_text.contains(phone)
+            && alert_text.contains("UNDELIV")
+            && alert_text.contains("已改用电子邮件通知"),
+        "{alert_text}"
+    );
+    assert!(alert_text.contains(&format!("/cases/{case_id}")));
+
+    // The evidence says so, and the clerk's board too.
+    let cert = clerk.certificate(service).await;
+    let events = cert["events"].as_array().unwrap();
+    let failure = events
+        .iter()
+        .find(|e| e["type"] == "ConsignmentNotificationFailure")
+        .unwrap();
+    assert_eq!(failure["gateway"]["escalated_to"], "email");
+    assert_eq!(failure["gateway"]["purpose"], "new_service");
+    assert!(
+        events.iter().any(|e| e["type"] == "ConsignmentNotification"
+            && e["channel"] == "email"
+            && e["gateway"]["purpose"] == "escalation"),
+        "{cert}"
+    );
+    let board = clerk_page_as(&app, "sun", &format!("/cases/{case_id}")).await;
+    assert!(board.contains("已改用"), "{board}");
+    assert!(board.contains("UNDELIV"));
 }

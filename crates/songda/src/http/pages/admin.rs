@@ -53,7 +53,7 @@ struct CourtsPage {
     c: Chrome,
     courts: Vec<CourtRow>,
     staff: Vec<StaffRow>,
-    form: [String; 3],
+    form: [String; 4],
     err: FormError,
 }
 
@@ -134,6 +134,7 @@ async fn courts_page(
                         f.get("name").into(),
                         f.get("login").into(),
                         f.get("court").into(),
+                        f.get("email").into(),
                     ]
                 })
                 .unwrap_or_default(),
@@ -176,6 +177,7 @@ async fn post_staff(
         login: form.get("login"),
         password: form.get("password"),
         court: Some(form.get("court")),
+        email: Some(form.get("email")),
     };
     match staff::create_staff(&state.store, &new, state.now()).await {
         Ok(_) => Ok(see_other("/admin/courts?done=staff")),

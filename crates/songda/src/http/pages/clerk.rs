@@ -282,14 +282,20 @@ async fn case_page(
         let channels = notes
             .iter()
             .map(|n| {
-                let st = match n.status.as_str() {
-                    "sent" => l.t("已发送", "sent"),
-                    "failed" => l.t("失败", "failed"),
-                    "queued" if n.attempts > 0 => l.t("重试中", "retrying"),
+                let st = match (n.status.as_str(), n.delivery.as_deref()) {
+                    ("sent", Some("DELIVRD")) => l.t("已送达", "delivered"),
+                    ("sent", _) => l.t("已发送", "sent"),
+                    ("failed", _) => l.t("失败", "failed"),
+                    ("queued", _) if n.attempts > 0 => l.t("重试中", "retrying"),
                     _ => l.t("发送中", "queued"),
                 };
+                let what = match n.purpose.as_str() {
+                    "reminder" => l.t("提醒", " reminder"),
+                    "escalation" => l.t("（改用）", " (instead)"),
+                    _ => "",
+                };
                 format!(
-                    "{} {st}",
+                    "{}{what} {st}",
                     if n.channel == "sms" {
                         l.t("短信", "SMS")
                     } else {
@@ -299,7 +305,9 @@ async fn case_page(
             })
             .collect::<Vec<_>>()
             .join(" · ");
-        // The first notice that failed for good, with the server's words (shortened).
+        // The first notice that failed for good, with the server's words (shortened), and
+        // the channel the recipient was told on instead.
+        let escalated = notes.iter().find(|n| n.purpose == "escalation");
         let failed = notes.iter().find(|n| n.status == "failed").map(|n| {
             let error: String = n
                 .last_error
@@ -308,7 +316,19 @@ async fn case_page(
                 .chars()
                 .take(80)
                 .collect();
-            format!("{} → {}: {error}", n.channel, n.recipient)
+            let instead = match escalated {
+                Some(e) if e.id != n.id => format!(
+                    "{}{}",
+                    l.t("；已改用", "; told instead by "),
+                    if e.channel == "sms" {
+                        l.t("短信", "SMS")
+                    } else {
+                        l.t("邮件", "email")
+                    }
+                ),
+                _ => String::new(),
+            };
+            format!("{} → {}: {error}{instead}", n.channel, n.recipient)
         });
         let titles = d
             .documents
