@@ -139,16 +139,12 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
             });
             let event =
                 service_event(state, &n, EventType::ConsignmentNotification, gateway).await?;
-            let receipts_under = match n.channel.as_str() {
-                "sms" => state.transports.sms.gateway(),
-                _ => "email",
-            };
             if !state
                 .store
                 .mark_notification_sent(
                     &n,
                     &accepted.reference,
-                    (receipts_under, &accepted.receipts),
+                    (receipts_under(state, &n), &accepted.receipts),
                     event.as_ref(),
                     now,
                 )
@@ -197,6 +193,7 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
                     &err.message,
                     retry_at,
                     event.as_ref(),
+                    (receipts_under(state, &n), &err.receipts),
                     follow.as_ref().map_or(&[][..], |f| &f.notices),
                 )
                 .await?
@@ -207,6 +204,14 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The name a message's gateway ids are filed under, for its delivery reports.
+fn receipts_under(state: &AppState, n: &Notification) -> &'static str {
+    match n.channel.as_str() {
+        "sms" => state.transports.sms.gateway(),
+        _ => "email",
+    }
 }
 
 /// When a message must wait instead of going now: a reminder in quiet hours, or a message
@@ -236,7 +241,10 @@ async fn hold_until(
         .sent_to_since(&n.channel, &n.recipient, now - hour)
         .await?;
     if count >= i64::from(limit) {
-        return Ok(Some(first.map_or(now + Duration::minutes(1), |f| f + hour)));
+        // Until the oldest of the hour's messages falls out of the window.
+        return Ok(Some(first.map_or(now + Duration::minutes(1), |f| {
+            f + hour + Duration::seconds(1)
+        })));
     }
     Ok(None)
 }

@@ -18,6 +18,9 @@ pub struct SendError {
     /// A permanent failure (e.g. SMTP 5xx) is not retried.
     pub permanent: bool,
     pub message: String,
+    /// The gateway's ids of the parts it did accept before the failure: their delivery
+    /// reports still come, and must find the message.
+    pub receipts: Vec<String>,
 }
 
 impl SendError {
@@ -25,12 +28,14 @@ impl SendError {
         Self {
             permanent: false,
             message: message.into(),
+            receipts: Vec::new(),
         }
     }
     pub fn permanent(message: impl Into<String>) -> Self {
         Self {
             permanent: true,
             message: message.into(),
+            receipts: Vec::new(),
         }
     }
 }

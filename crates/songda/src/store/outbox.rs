@@ -138,6 +138,30 @@ pub(crate) async fn enqueue(tx: &mut Tx<'_>, n: &NewNotification) -> Result<()> 
     Ok(())
 }
 
+/// The ids a gateway gave the parts of a message, so that their delivery reports find it.
+async fn record_gateway_ids(
+    tx: &mut Tx<'_>,
+    n: &Notification,
+    (gateway, ids): (&str, &[String]),
+) -> Result<()> {
+    for (part, id) in ids.iter().enumerate() {
+        // A gateway that reuses an id (a new SMSC account, say) reports on the newest.
+        sqlx::query(
+            "INSERT INTO gateway_messages (gateway, message_id, notification_id, part)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (gateway, message_id) DO UPDATE SET notification_id = excluded.notification_id,
+                part = excluded.part, state = NULL, reported_at = NULL",
+        )
+        .bind(gateway)
+        .bind(id)
+        .bind(n.id.to_string())
+        .bind(part as i64 + 1)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Claims up to `limit` due notifications for `lease`. A claim whose lease ran out
     /// (the worker died mid-send) is due again.
@@ -236,22 +260,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let (gateway, ids) = receipts;
-        for (part, id) in ids.iter().enumerate() {
-            // A gateway that reuses an id (a new SMSC account, say) reports on the newest.
-            sqlx::query(
-                "INSERT INTO gateway_messages (gateway, message_id, notification_id, part)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (gateway, message_id) DO UPDATE SET notification_id = excluded.notification_id,
-                    part = excluded.part, state = NULL, reported_at = NULL",
-            )
-            .bind(gateway)
-            .bind(id)
-            .bind(n.id.to_string())
-            .bind(part as i64 + 1)
-            .execute(&mut *tx)
-            .await?;
-        }
+        record_gateway_ids(&mut tx, n, receipts).await?;
         let done = sqlx::query(
             "UPDATE outbox SET status = 'sent', sent_at = $1, gateway_ref = $2, lease_until = NULL, last_error = NULL,
                 secret = NULL
@@ -280,12 +289,11 @@ impl Store {
         error: &str,
         retry_at: Option<OffsetDateTime>,
         evidence: Option<&songda_core::evidence::Event>,
+        receipts: (&str, &[String]),
         follow_ups: &[NewNotification],
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        for f in follow_ups {
-            enqueue(&mut tx, f).await?;
-        }
+        record_gateway_ids(&mut tx, n, receipts).await?;
         let done = match retry_at {
             Some(at) => {
                 sqlx::query(
@@ -314,6 +322,13 @@ impl Store {
         if let Some(e) = evidence {
             super::evidence::append(&mut tx, self.backend, e).await?;
         }
+        // What follows a failure is the claim holder's to queue: a worker whose claim ran
+        // out may be wrong that the message failed.
+        if done.rows_affected() == 1 {
+            for f in follow_ups {
+                enqueue(&mut tx, f).await?;
+            }
+        }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -339,8 +354,8 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// How many messages on `channel` to `recipient` were accepted since `since`, and when
-    /// the earliest of them was.
+    /// How many messages on `channel` to `recipient` that a limit may hold (not a court's
+    /// notice of a service) were accepted after `since`, and when the earliest of them was.
     pub async fn sent_to_since(
         &self,
         channel: &str,
@@ -349,7 +364,8 @@ impl Store {
     ) -> Result<(i64, Option<OffsetDateTime>)> {
         let (count, first): (i64, Option<String>) = sqlx::query_as(
             "SELECT COUNT(*), MIN(sent_at) FROM outbox
-             WHERE recipient = $1 AND sent_at >= $2 AND channel = $3",
+             WHERE recipient = $1 AND sent_at > $2 AND channel = $3
+               AND purpose NOT IN ('new_service', 'escalation')",
         )
         .bind(recipient)
         .bind(ts(since))
@@ -384,8 +400,9 @@ impl Store {
         Ok(Some((row.into_notification()?, part)))
     }
 
-    /// Records a delivery report, with its evidence, once: a report repeating the state
-    /// already recorded for that id changes nothing (false). A failure (`error` given)
+    /// Records a delivery report, with its evidence, once: the first final state reported
+    /// for an id (delivered, or not) stands; a later report, or one repeating an
+    /// intermediate state, changes nothing (false). A failure (`error` given)
     /// marks the notification failed; any report sets its delivery state.
     pub async fn record_delivery_report(
         &self,
@@ -403,7 +420,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
             "UPDATE gateway_messages SET state = $1, reported_at = $2
-             WHERE gateway = $3 AND message_id = $4 AND (state IS NULL OR state <> $1)",
+             WHERE gateway = $3 AND message_id = $4
+               AND (state IS NULL OR (state IN ('ENROUTE', 'ACCEPTD', 'UNKNOWN') AND state <> $1))",
         )
         .bind(state)
         .bind(ts(now))

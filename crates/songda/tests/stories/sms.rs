@@ -340,6 +340,20 @@ async fn an_undeliverable_number_fails_the_notice_for_good_and_the_clerk_sees_it
         .await
         .unwrap();
     assert_eq!(again, songda::jobs::receipts::Recorded::Repeated);
+    // Nor does a later report of another state: the first final one stands.
+    for state in [
+        songda::notify::smpp::pdu::MessageState::Enroute,
+        songda::notify::smpp::pdu::MessageState::Delivered,
+    ] {
+        let late = songda::notify::smpp::pdu::Receipt {
+            state,
+            ..report.clone()
+        };
+        let r = songda::jobs::receipts::record(&app.state, "smpp", &late)
+            .await
+            .unwrap();
+        assert_eq!(r, songda::jobs::receipts::Recorded::Repeated);
+    }
     assert_eq!(events(&clerk, &service).await.len(), before);
 }
 

@@ -626,7 +626,8 @@ async fn queued_messages_wait_for_their_time_and_lease_and_are_retried_or_finish
             .await
             .unwrap()
     );
-    let fail = |n, retry, e| store.mark_notification_failed(n, "boom", retry, e, &[]);
+    let fail =
+        |n, retry, e| store.mark_notification_failed(n, "boom", retry, e, ("smpp", &[]), &[]);
     assert!(!fail(&stale, None, None).await.unwrap());
     // Retried later; failed for good; sent. The last two leave evidence.
     assert!(fail(&early, Some(at(300)), None).await.unwrap());

@@ -34,6 +34,10 @@ use tokio::time::{Instant, sleep, timeout};
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const ENQUIRE_EVERY: Duration = Duration::from_secs(30);
 const BIND_TIMEOUT: Duration = Duration::from_secs(10);
+/// A session up this long was not dropped for its bind: the next lost one backs off from 1 s.
+const STEADY: Duration = Duration::from_secs(60);
+/// A write the SMSC does not take within this ends the session.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What `SONGDA_SMS_URL` says for SMPP.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,8 +119,7 @@ pub struct IncomingReceipt {
 
 struct Submit {
     sm: SubmitSm,
-    /// The SMSC's command status and message id.
-    answer: oneshot::Sender<(u32, Option<String>)>,
+    answer: Answer,
 }
 
 /// Where the session is, as senders see it.
@@ -242,22 +245,23 @@ impl Smpp {
                 data_coding: part.data_coding,
                 short_message: part.short_message,
             };
-            ids.push(self.submit(sm, deadline).await.map_err(|e| {
-                if ids.is_empty() {
-                    e
-                } else {
-                    // The phone has the first parts; it shows them once the rest arrive
-                    // with the retry (under a new reference, so as a second message).
-                    SendError {
+            match self.submit(sm, deadline).await {
+                Ok(id) => ids.push(id),
+                Err(e) if ids.is_empty() => return Err(e),
+                // The SMSC has the first parts; the retry sends the whole text again under
+                // a new reference. Their ids are kept, so that their receipts are recorded.
+                Err(e) => {
+                    return Err(SendError {
                         permanent: e.permanent,
                         message: format!(
                             "{} (after parts {} were accepted)",
                             e.message,
                             ids.join(", ")
                         ),
-                    }
+                        receipts: ids,
+                    });
                 }
-            })?);
+            }
         }
         Ok(Accepted {
             reference: format!("{}: accepted as {}", self.describe(), ids.join(", ")),
@@ -334,32 +338,38 @@ async fn session(
     } = parts;
     let mut backoff = Duration::from_secs(1);
     loop {
-        match bind(&settings).await {
+        let why = match bind(&settings).await {
             Ok(stream) => {
                 tracing::info!(host = %settings.host, port = settings.port, system_id = %settings.system_id, "SMPP session bound");
                 link.send_replace(Link::Bound);
-                backoff = Duration::from_secs(1);
+                let since = Instant::now();
                 match bound(stream, settings.window, &mut submits, &receipts).await {
                     Ended::Stopped => return,
                     Ended::Lost(why) => {
                         tracing::warn!(host = %settings.host, port = settings.port, "SMPP session lost: {why}");
-                        link.send_replace(Link::Down(why));
+                        // A session that held for a while starts the backoff afresh; one
+                        // dropped soon after its bind keeps doubling it.
+                        if since.elapsed() > STEADY {
+                            backoff = Duration::from_secs(1);
+                        }
+                        why
                     }
                 }
             }
             Err(e) => {
                 tracing::warn!(host = %settings.host, port = settings.port, ?backoff, "SMPP bind failed: {e}");
-                link.send_replace(Link::Down(e));
-                // A sender waiting on a session that is down cuts the pause short, though
-                // never below a second between binds.
-                sleep(Duration::from_secs(1)).await;
-                tokio::select! {
-                    _ = sleep(backoff.saturating_sub(Duration::from_secs(1))) => {}
-                    _ = retry_now.notified() => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(60));
+                e
             }
+        };
+        link.send_replace(Link::Down(why));
+        // A sender waiting on a session that is down cuts the pause short, though never
+        // below a second between binds.
+        sleep(Duration::from_secs(1)).await;
+        tokio::select! {
+            _ = sleep(backoff.saturating_sub(Duration::from_secs(1))) => {}
+            _ = retry_now.notified() => {}
         }
+        backoff = (backoff * 2).min(Duration::from_secs(60));
     }
 }
 
@@ -442,7 +452,7 @@ async fn bound(
     });
     // deliver_sm_resp to send once the worker has recorded a receipt.
     let (acks_tx, mut acks) = mpsc::channel::<Vec<u8>>(256);
-    let mut waiting: HashMap<u32, oneshot::Sender<(u32, Option<String>)>> = HashMap::new();
+    let mut waiting = Waiting::new();
     let mut sequence: u32 = 1;
     let mut next_sequence = move || {
         sequence = if sequence >= 0x7FFF_FFFF {
@@ -454,6 +464,8 @@ async fn bound(
     };
     let mut enquire = tokio::time::interval_at(Instant::now() + ENQUIRE_EVERY, ENQUIRE_EVERY);
     let mut last_heard = Instant::now();
+    // Set when the SMSC asked to unbind: answered, then the session ends.
+    let mut unbinding = false;
     let ended = loop {
         let out: Vec<u8> = tokio::select! {
             read = incoming.recv() => {
@@ -464,18 +476,26 @@ async fn bound(
                 };
                 last_heard = Instant::now();
                 match handle(&pdu, &mut waiting, receipts, &acks_tx) {
-                    Ok(Some(reply)) => reply,
-                    Ok(None) => continue,
+                    Ok(Handled::Reply(reply)) => reply,
+                    Ok(Handled::Done) => continue,
+                    Ok(Handled::Unbind(reply)) => {
+                        unbinding = true;
+                        reply
+                    }
                     Err(e) => break Ended::Lost(e),
                 }
             }
             Some(ack) = acks.recv() => ack,
             submit = submits.recv(), if waiting.len() < window => {
                 let Some(submit) = submit else { break Ended::Stopped };
+                // Its sender gave up waiting (and the outbox will try again): not sent.
+                if submit.answer.is_closed() {
+                    continue;
+                }
                 let seq = next_sequence();
                 match submit.sm.encode(seq) {
                     Ok(bytes) => {
-                        waiting.insert(seq, submit.answer);
+                        waiting.insert(seq, (Instant::now(), submit.answer));
                         bytes
                     }
                     Err(e) => {
@@ -489,30 +509,61 @@ async fn bound(
                 if last_heard.elapsed() > ENQUIRE_EVERY * 2 {
                     break Ended::Lost(format!("no word from the SMSC for {} s", last_heard.elapsed().as_secs()));
                 }
+                // A submit the SMSC never answered: its sender has long given up; its
+                // place in the window is freed. Several of them mean the SMSC is not
+                // answering this session: bind again.
+                let before = waiting.len();
+                waiting.retain(|_, (at, _)| at.elapsed() < SEND_TIMEOUT);
+                if before - waiting.len() >= window.min(3) {
+                    break Ended::Lost(format!("{} submits went unanswered", before - waiting.len()));
+                }
                 pdu::bare(pdu::ENQUIRE_LINK, 0, next_sequence())
             }
         };
-        if let Err(e) = writer.write_all(&out).await {
-            break Ended::Lost(e.to_string());
+        match timeout(WRITE_TIMEOUT, writer.write_all(&out)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => break Ended::Lost(e.to_string()),
+            Err(_) => {
+                break Ended::Lost(format!(
+                    "the SMSC took nothing for {} s",
+                    WRITE_TIMEOUT.as_secs()
+                ));
+            }
+        }
+        if unbinding {
+            break Ended::Lost("the SMSC unbound".into());
         }
     };
     if matches!(ended, Ended::Stopped) {
-        let _ = writer
-            .write_all(&pdu::bare(pdu::UNBIND, 0, next_sequence()))
-            .await;
+        let unbind = pdu::bare(pdu::UNBIND, 0, next_sequence());
+        let _ = timeout(Duration::from_secs(5), writer.write_all(&unbind)).await;
     }
     read_task.abort();
     // Dropping `waiting` tells each waiting sender the connection was lost.
     ended
 }
 
-/// Handles one PDU from the SMSC; returns what to answer at once, if anything.
+/// What to do after a PDU from the SMSC.
+enum Handled {
+    Done,
+    /// Answer this at once.
+    Reply(Vec<u8>),
+    /// Answer this, then end the session (the SMSC unbound).
+    Unbind(Vec<u8>),
+}
+
+/// The SMSC's command status and message id for one submit.
+type Answer = oneshot::Sender<(u32, Option<String>)>;
+/// Submits awaiting their answer, by sequence number, with when they went.
+type Waiting = HashMap<u32, (Instant, Answer)>;
+
+/// Handles one PDU from the SMSC.
 fn handle(
     bytes: &[u8],
-    waiting: &mut HashMap<u32, oneshot::Sender<(u32, Option<String>)>>,
+    waiting: &mut Waiting,
     receipts: &mpsc::Sender<IncomingReceipt>,
     acks: &mpsc::Sender<Vec<u8>>,
-) -> Result<Option<Vec<u8>>, String> {
+) -> Result<Handled, String> {
     let Header {
         command_id,
         status,
@@ -520,14 +571,14 @@ fn handle(
     } = pdu::header(bytes).map_err(|e| e.to_string())?;
     match command_id {
         c if c == pdu::SUBMIT_SM | pdu::RESP => {
-            if let Some(answer) = waiting.remove(&sequence) {
+            if let Some((_, answer)) = waiting.remove(&sequence) {
                 let id = pdu::submit_sm_resp_id(bytes).map_err(|e| e.to_string())?;
                 let _ = answer.send((status, id));
             }
-            Ok(None)
+            Ok(Handled::Done)
         }
         pdu::GENERIC_NACK => {
-            if let Some(answer) = waiting.remove(&sequence) {
+            if let Some((_, answer)) = waiting.remove(&sequence) {
                 let _ = answer.send((
                     if status == 0 {
                         pdu::ESME_RINVCMDID
@@ -537,17 +588,43 @@ fn handle(
                     None,
                 ));
             }
-            Ok(None)
+            Ok(Handled::Done)
         }
-        pdu::ENQUIRE_LINK => Ok(Some(pdu::bare(pdu::ENQUIRE_LINK | pdu::RESP, 0, sequence))),
-        c if c == pdu::ENQUIRE_LINK | pdu::RESP => Ok(None),
-        pdu::UNBIND => Err("the SMSC unbound".into()),
+        pdu::ENQUIRE_LINK => Ok(Handled::Reply(pdu::bare(
+            pdu::ENQUIRE_LINK | pdu::RESP,
+            0,
+            sequence,
+        ))),
+        pdu::UNBIND => Ok(Handled::Unbind(pdu::bare(
+            pdu::UNBIND | pdu::RESP,
+            0,
+            sequence,
+        ))),
         pdu::DELIVER_SM => {
-            let receipt = pdu::DeliverSm::decode(bytes).ok().and_then(|d| d.receipt());
-            let Some(receipt) = receipt else {
+            let deliver = match pdu::DeliverSm::decode(bytes) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!("a deliver_sm we cannot read: {e}");
+                    return Ok(Handled::Reply(pdu::deliver_sm_resp(
+                        pdu::ESME_RX_P_APPN,
+                        sequence,
+                    )));
+                }
+            };
+            if !deliver.is_receipt() {
                 // A message from a phone: not something the platform takes; acknowledged
                 // so the SMSC does not repeat it.
-                return Ok(Some(pdu::deliver_sm_resp(pdu::ESME_ROK, sequence)));
+                return Ok(Handled::Reply(pdu::deliver_sm_resp(
+                    pdu::ESME_ROK,
+                    sequence,
+                )));
+            }
+            let Some(receipt) = deliver.receipt() else {
+                tracing::error!(text = %String::from_utf8_lossy(&deliver.short_message), "a delivery receipt without a message id or state");
+                return Ok(Handled::Reply(pdu::deliver_sm_resp(
+                    pdu::ESME_RX_P_APPN,
+                    sequence,
+                )));
             };
             let (done, recorded) = oneshot::channel();
             match receipts.try_send(IncomingReceipt { receipt, done }) {
@@ -560,16 +637,21 @@ fn handle(
                         };
                         let _ = acks.send(pdu::deliver_sm_resp(status, sequence)).await;
                     });
-                    Ok(None)
+                    Ok(Handled::Done)
                 }
-                // Nobody records receipts here (no worker) or too many wait: the SMSC
-                // keeps it and delivers it again.
-                Err(_) => Ok(Some(pdu::deliver_sm_resp(pdu::ESME_RX_T_APPN, sequence))),
+                // Too many receipts wait for the worker: the SMSC keeps this one and
+                // delivers it again.
+                Err(_) => Ok(Handled::Reply(pdu::deliver_sm_resp(
+                    pdu::ESME_RX_T_APPN,
+                    sequence,
+                ))),
             }
         }
-        c if c & pdu::RESP != 0 => Ok(None),
-        other => Ok(Some(pdu::bare(
-            other | pdu::RESP,
+        // alert_notification has no response; responses to what we never sent are dropped.
+        pdu::ALERT_NOTIFICATION => Ok(Handled::Done),
+        c if c & pdu::RESP != 0 => Ok(Handled::Done),
+        _ => Ok(Handled::Reply(pdu::bare(
+            pdu::GENERIC_NACK,
             pdu::ESME_RINVCMDID,
             sequence,
         ))),
@@ -579,6 +661,72 @@ fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer_to(pdu: &[u8]) -> Handled {
+        let (receipts, _r) = mpsc::channel(1);
+        let (acks, _a) = mpsc::channel(1);
+        handle(pdu, &mut HashMap::new(), &receipts, &acks).unwrap()
+    }
+
+    #[test]
+    fn the_session_answers_the_smsc_as_smpp_3_4_says() {
+        let Handled::Unbind(reply) = answer_to(&pdu::bare(pdu::UNBIND, 0, 7)) else {
+            panic!("an unbind ends the session")
+        };
+        assert_eq!(
+            pdu::header(&reply).unwrap(),
+            Header {
+                command_id: pdu::UNBIND | pdu::RESP,
+                status: 0,
+                sequence: 7
+            }
+        );
+        let Handled::Reply(reply) = answer_to(&pdu::bare(pdu::ENQUIRE_LINK, 0, 8)) else {
+            panic!("enquire_link is answered")
+        };
+        assert_eq!(
+            pdu::header(&reply).unwrap().command_id,
+            pdu::ENQUIRE_LINK | pdu::RESP
+        );
+        // A command we do not know: generic_nack, invalid command id.
+        let Handled::Reply(reply) = answer_to(&pdu::bare(0x0000_0003, 0, 9)) else {
+            panic!("an unknown command is answered")
+        };
+        assert_eq!(
+            pdu::header(&reply).unwrap(),
+            Header {
+                command_id: pdu::GENERIC_NACK,
+                status: pdu::ESME_RINVCMDID,
+                sequence: 9
+            }
+        );
+        assert!(matches!(
+            answer_to(&pdu::bare(pdu::ALERT_NOTIFICATION, 0, 10)),
+            Handled::Done
+        ));
+        // A deliver_sm cut short, and a receipt without an id: refused for good, not lost
+        // silently.
+        let Handled::Reply(reply) = answer_to(&pdu::bare(pdu::DELIVER_SM, 0, 11)) else {
+            panic!("answered")
+        };
+        assert_eq!(pdu::header(&reply).unwrap().status, pdu::ESME_RX_P_APPN);
+        let receipt_without_id = pdu::SubmitSm {
+            source: pdu::Address::phone("13800138000"),
+            destination: pdu::Address::sender("12368"),
+            esm_class: 0x04,
+            registered_delivery: 0,
+            data_coding: 0,
+            short_message: b"stat:DELIVRD".to_vec(),
+        }
+        .encode(12)
+        .unwrap();
+        let mut as_deliver = receipt_without_id.clone();
+        as_deliver[4..8].copy_from_slice(&pdu::DELIVER_SM.to_be_bytes());
+        let Handled::Reply(reply) = answer_to(&as_deliver) else {
+            panic!("answered")
+        };
+        assert_eq!(pdu::header(&reply).unwrap().status, pdu::ESME_RX_P_APPN);
+    }
 
     #[test]
     fn smpp_urls_say_account_smsc_and_sender() {

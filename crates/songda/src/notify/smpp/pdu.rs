@@ -11,6 +11,7 @@ pub const SUBMIT_SM: u32 = 0x0000_0004;
 pub const DELIVER_SM: u32 = 0x0000_0005;
 pub const UNBIND: u32 = 0x0000_0006;
 pub const ENQUIRE_LINK: u32 = 0x0000_0015;
+pub const ALERT_NOTIFICATION: u32 = 0x0000_0102;
 /// A response's command id is its request's with the top bit set.
 pub const RESP: u32 = 0x8000_0000;
 
