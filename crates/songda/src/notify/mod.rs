@@ -107,3 +107,44 @@ pub(crate) fn percent_decode(text: &str, setting: &str) -> anyhow::Result<String
     }
     String::from_utf8(out).map_err(|_| anyhow::anyhow!("{setting}: the user part is not UTF-8"))
 }
+
+/// What a notification event's gateway record adds to its title in a timeline: the
+/// purpose (reminder, another channel instead), a carrier's delivery report, a retry or
+/// the channel it was escalated to. Empty for a plain first notice.
+pub fn attempt_note(gateway: Option<&serde_json::Value>, en: bool) -> String {
+    let Some(g) = gateway else {
+        return String::new();
+    };
+    let t = |zh: &'static str, english: &'static str| if en { english } else { zh };
+    let mut parts: Vec<String> = Vec::new();
+    match g.get("purpose").and_then(|p| p.as_str()) {
+        Some("reminder") => parts.push(t("签收提醒", "reminder").into()),
+        Some("escalation") => parts.push(t("改用此方式通知", "sent instead").into()),
+        _ => {}
+    }
+    if let Some(state) = g.pointer("/delivery_report/state").and_then(|s| s.as_str()) {
+        parts.push(if state == "DELIVRD" {
+            t("运营商回执：已送达", "carrier report: delivered").into()
+        } else {
+            format!(
+                "{}{state}",
+                t("运营商回执：未送达 ", "carrier report: not delivered, ")
+            )
+        });
+    }
+    if g.get("final").and_then(|f| f.as_bool()) == Some(false) {
+        parts.push(t("将重试", "will be retried").into());
+    }
+    match g.get("escalated_to").and_then(|c| c.as_str()) {
+        Some("email") => parts.push(t("已改用电子邮件", "told by email instead").into()),
+        Some("sms") => parts.push(t("已改用短信", "told by SMS instead").into()),
+        _ => {}
+    }
+    if parts.is_empty() {
+        String::new()
+    } else if en {
+        format!(" ({})", parts.join("; "))
+    } else {
+        format!("（{}）", parts.join("；"))
+    }
+}

@@ -184,6 +184,17 @@ async fn reminders_wait_out_quiet_hours_while_codes_and_notices_go_at_once() {
         (due - expected).abs() < Duration::seconds(1),
         "{due} vs {expected}"
     );
+    // The operator sees it waiting, and until when.
+    app.staff(songda::store::Role::Admin, "admin", None).await;
+    let page = clerk_page_as(&app, "admin", "/admin/outbox").await;
+    assert!(
+        page.contains(&format!(
+            "等待至 {}",
+            songda_core::timefmt::court_seconds(due)
+        )),
+        "{page}"
+    );
+    assert!(page.contains("签收提醒"));
 }
 
 #[tokio::test]

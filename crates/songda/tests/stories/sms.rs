@@ -786,4 +786,17 @@ async fn an_sms_the_carrier_cannot_deliver_is_followed_by_an_email_and_the_clerk
     let board = clerk_page_as(&app, "sun", &format!("/cases/{case_id}")).await;
     assert!(board.contains("已改用"), "{board}");
     assert!(board.contains("UNDELIV"));
+    // The printable certificate tells the story: the carrier's report, the email instead.
+    let r = clerk
+        .get(&format!("/services/{service}/certificate.pdf"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("certificate.pdf");
+    std::fs::write(&pdf, r.bytes().await.unwrap()).unwrap();
+    let text = crate::certificate::poppler("pdftotext", &[], &pdf, &["-"]);
+    let text: String = text.split_whitespace().collect();
+    assert!(text.contains("运营商回执：未送达UNDELIV"), "{text}");
+    assert!(text.contains("已改用电子邮件"), "{text}");
+    assert!(text.contains("改用此方式通知"), "{text}");
 }

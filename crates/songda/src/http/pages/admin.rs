@@ -238,6 +238,9 @@ async fn get_outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
                 "phone_code" => l.t("手机验证码", "Phone code"),
                 "binding_code" => l.t("案件绑定码", "Binding code"),
                 "new_service" => l.t("送达提醒", "Service notice"),
+                "reminder" => l.t("签收提醒", "Reminder"),
+                "escalation" => l.t("改用此方式的送达提醒", "Service notice, other channel"),
+                "clerk_alert" => l.t("书记员提醒", "Clerk alert"),
                 _ => l.t("其他", "Other"),
             }
             .to_string(),
@@ -249,13 +252,19 @@ async fn get_outbox(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
                 "failed" => "failed",
                 _ => "pending",
             },
-            status: match n.status.as_str() {
-                "sent" => l.t("已发送", "Sent"),
-                "failed" => l.t("失败", "Failed"),
-                "sending" => l.t("发送中", "Sending"),
-                _ => l.t("排队中", "Queued"),
-            }
-            .to_string(),
+            status: match (n.status.as_str(), n.delivery.as_deref()) {
+                ("sent", Some("DELIVRD")) => l.t("已送达", "Delivered").to_string(),
+                ("sent", _) => l.t("已发送", "Sent").to_string(),
+                ("failed", _) => l.t("失败", "Failed").to_string(),
+                ("sending", _) => l.t("发送中", "Sending").to_string(),
+                // Waiting for a retry, quiet hours or an hourly limit.
+                _ if n.next_attempt_at > state.now() => format!(
+                    "{} {}",
+                    l.t("等待至", "Waiting until"),
+                    court_seconds(n.next_attempt_at)
+                ),
+                _ => l.t("排队中", "Queued").to_string(),
+            },
             attempts: n.attempts,
             reference: n.gateway_ref.or(n.last_error).unwrap_or_default(),
         })

@@ -117,24 +117,12 @@ fn timeline(l: Lang, events: &[Event]) -> Vec<TimelineItem> {
                 _ => "done",
             };
             let detail = match e.event_type {
-                ConsignmentNotification | ConsignmentNotificationFailure => {
-                    let retried = e
-                        .gateway
-                        .as_ref()
-                        .and_then(|g| g.get("final"))
-                        .and_then(|f| f.as_bool())
-                        == Some(false);
-                    format!(
-                        "{} → {}{}",
-                        e.channel.map(|c| c.as_str()).unwrap_or(""),
-                        e.address.clone().unwrap_or_default(),
-                        if retried {
-                            l.t("（将重试）", " (will be retried)")
-                        } else {
-                            ""
-                        }
-                    )
-                }
+                ConsignmentNotification | ConsignmentNotificationFailure => format!(
+                    "{} → {}{}",
+                    e.channel.map(|c| c.as_str()).unwrap_or(""),
+                    e.address.clone().unwrap_or_default(),
+                    crate::notify::attempt_note(e.gateway.as_ref(), l.en)
+                ),
                 ConsignmentRejection => e
                     .reason_code
                     .as_deref()

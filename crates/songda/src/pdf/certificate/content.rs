@@ -258,10 +258,8 @@ fn timeline(flow: &mut Flow, cert: &Value) {
         .map(|(i, e)| {
             let kind = text_at(e, "/type");
             let mut title = label(kind.as_deref(), event_zh);
-            // A failed attempt that was tried again is not the notice's end.
-            if e.pointer("/gateway/final").and_then(|f| f.as_bool()) == Some(false) {
-                title.push_str("（将重试）");
-            }
+            // A reminder, a carrier's report, a retry, another channel instead.
+            title.push_str(&crate::notify::attempt_note(e.get("gateway"), false));
             let mut what = vec![(title, style(FaceKind::Bold, 8.5, BLACK))];
             let titles: Vec<String> = list_at(e, "/documents")
                 .iter()
