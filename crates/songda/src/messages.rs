@@ -103,6 +103,30 @@ pub struct ServiceNotice<'a> {
     pub service_id: ServiceId,
 }
 
+impl<'a> ServiceNotice<'a> {
+    /// The notice of a stored service, to `phone` and `email`.
+    pub fn of(
+        d: &'a crate::store::ServiceDetail,
+        titles: &'a [String],
+        url: &'a str,
+        phone: Option<&'a str>,
+        email: Option<&'a str>,
+    ) -> Self {
+        Self {
+            court: &d.case.court_name,
+            case_number: &d.case.case_number,
+            party_name: &d.party.name,
+            titles,
+            phone,
+            email,
+            url,
+            case_id: d.case.id,
+            party_id: d.party.id,
+            service_id: d.service.id,
+        }
+    }
+}
+
 /// Why a message about a service goes out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {

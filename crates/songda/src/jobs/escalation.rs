@@ -72,18 +72,7 @@ pub async fn after_failure(
             follow.notices = messages::about_service(
                 &state.templates,
                 Purpose::Escalation,
-                &ServiceNotice {
-                    court: &d.case.court_name,
-                    case_number: &d.case.case_number,
-                    party_name: &d.party.name,
-                    titles: &titles,
-                    phone: phone.as_deref(),
-                    email: email.as_deref(),
-                    url: &url,
-                    case_id: d.case.id,
-                    party_id: d.party.id,
-                    service_id,
-                },
+                &ServiceNotice::of(&d, &titles, &url, phone.as_deref(), email.as_deref()),
                 "",
                 state.now(),
             );

@@ -701,25 +701,7 @@ async fn a_refusal_reaches_the_clerk_by_email_with_the_reason() {
         )
         .await;
     let code = binding_code(&app.last_sms(phone).await);
-    let doc = clerk
-        .json_ok(
-            clerk
-                .upload(case_id, "民事传票", "summons", pdf("民事传票"))
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
-    let svc = clerk
-        .json_ok(
-            clerk
-                .post(
-                    &format!("/cases/{case_id}/services"),
-                    serde_json::json!({"party_id": party["id"], "document_ids": [doc["id"]]}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let svc = upload_and_serve(&clerk, case_id, &party["id"], "民事传票", "summons").await;
     let me = app.party("李四", phone).await;
     me.json_ok(
         me.post(

@@ -451,3 +451,39 @@ pub async fn clerk_with_email(app: &TestApp, email: &str) -> Api {
     .unwrap();
     app.login("sun", "password-123").await
 }
+
+/// The notifications about a service, oldest first.
+pub async fn notices_of(app: &TestApp, service: &str) -> Vec<songda::store::Notification> {
+    app.state
+        .store
+        .service_notifications(service.parse().unwrap())
+        .await
+        .unwrap()
+}
+
+/// Uploads a document to a case and serves it on `party_id`: the service's JSON.
+pub async fn upload_and_serve(
+    clerk: &Api,
+    case_id: &str,
+    party_id: &Value,
+    title: &str,
+    doc_type: &str,
+) -> Value {
+    let doc = clerk
+        .json_ok(
+            clerk.upload(case_id, title, doc_type, pdf(title)).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    clerk
+        .json_ok(
+            clerk
+                .post(
+                    &format!("/cases/{case_id}/services"),
+                    json!({"party_id": party_id, "document_ids": [doc["id"]]}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await
+}

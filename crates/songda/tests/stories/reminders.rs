@@ -16,6 +16,18 @@ fn sms_to(app: &TestApp, phone: &str) -> Vec<String> {
         .collect()
 }
 
+/// Queues the reminders due (one service's, once: a second pass queues nothing), sends
+/// them, and counts the reminders `phone` has had.
+async fn remind_and_count(app: &TestApp, phone: &str) -> usize {
+    assert_eq!(queue_due(&app.state).await.unwrap(), 1);
+    assert_eq!(queue_due(&app.state).await.unwrap(), 0, "queued once");
+    app.drain().await;
+    sms_to(app, phone)
+        .iter()
+        .filter(|t| t.contains("尚未签收"))
+        .count()
+}
+
 #[tokio::test]
 async fn an_unsigned_service_is_reminded_once_per_threshold_and_a_signed_one_never() {
     let app = TestApp::spawn_with(|s| {
@@ -66,14 +78,7 @@ async fn an_unsigned_service_is_reminded_once_per_threshold_and_a_signed_one_nev
 
     // The second threshold: a second reminder, then nothing more.
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(queue_due(&app.state).await.unwrap(), 1);
-    assert_eq!(queue_due(&app.state).await.unwrap(), 0);
-    app.drain().await;
-    let reminders = sms_to(&app, "13900000042")
-        .iter()
-        .filter(|t| t.contains("尚未签收"))
-        .count();
-    assert_eq!(reminders, 2);
+    assert_eq!(remind_and_count(&app, "13900000042").await, 2);
     assert_eq!(
         sms_to(&app, "13900000041").len(),
         before_signer,
@@ -108,14 +113,7 @@ async fn a_service_found_past_both_thresholds_gets_one_reminder_not_two() {
         )
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    assert_eq!(queue_due(&app.state).await.unwrap(), 1);
-    assert_eq!(queue_due(&app.state).await.unwrap(), 0);
-    app.drain().await;
-    let reminders = sms_to(&app, "13900000043")
-        .iter()
-        .filter(|t| t.contains("尚未签收"))
-        .count();
-    assert_eq!(reminders, 1);
+    assert_eq!(remind_and_count(&app, "13900000043").await, 1);
 }
 
 #[tokio::test]

@@ -250,12 +250,7 @@ async fn chinese_notices_reach_a_real_smsc_long_ones_in_parts_and_receipts_becom
             "{receipts:?}"
         );
     }
-    let n = app
-        .state
-        .store
-        .service_notifications(service.parse().unwrap())
-        .await
-        .unwrap();
+    let n = notices_of(&app, &service).await;
     assert_eq!(n[0].delivery.as_deref(), Some("DELIVRD"));
 }
 
@@ -313,12 +308,7 @@ async fn an_undeliverable_number_fails_the_notice_for_good_and_the_clerk_sees_it
             .contains("UNDELIV"),
         "{failure}"
     );
-    let n = app
-        .state
-        .store
-        .service_notifications(service.parse().unwrap())
-        .await
-        .unwrap();
+    let n = notices_of(&app, &service).await;
     assert_eq!(n[0].status, "failed");
     let case_id = clerk.get(&format!("/services/{service}")).await;
     let case_id = clerk.json_ok(case_id, StatusCode::OK).await["case_id"]
@@ -473,12 +463,7 @@ async fn an_http_gateway_gets_signed_requests_and_its_signed_reports_become_evid
         .into_iter()
         .find(|r| r["body"]["text"].as_str().unwrap().contains("民事判决书"))
         .unwrap();
-    let n = app
-        .state
-        .store
-        .service_notifications(service.parse().unwrap())
-        .await
-        .unwrap();
+    let n = notices_of(&app, &service).await;
     assert_eq!(
         notice["body"]["id"],
         n[0].id.to_string(),
@@ -623,12 +608,7 @@ async fn a_gateway_that_is_unavailable_is_retried_and_one_that_refuses_fails_the
     let app = app_with_gateway(&refusing).await;
     let (clerk, service) = serve(&app, "13800138008").await;
     app.drain().await;
-    let n = app
-        .state
-        .store
-        .service_notifications(service.parse().unwrap())
-        .await
-        .unwrap();
+    let n = notices_of(&app, &service).await;
     assert_eq!((n[0].status.as_str(), n[0].attempts), ("failed", 1));
     let failure = events(&clerk, &service)
         .await
@@ -719,25 +699,7 @@ async fn an_sms_the_carrier_cannot_deliver_is_followed_by_an_email_and_the_clerk
         StatusCode::CREATED,
     )
     .await;
-    let doc = clerk
-        .json_ok(
-            clerk
-                .upload(case_id, "民事判决书", "judgment", pdf("民事判决书"))
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
-    let svc = clerk
-        .json_ok(
-            clerk
-                .post(
-                    &format!("/cases/{case_id}/services"),
-                    json!({"party_id": party["id"], "document_ids": [doc["id"]]}),
-                )
-                .await,
-            StatusCode::CREATED,
-        )
-        .await;
+    let svc = upload_and_serve(&clerk, case_id, &party["id"], "民事判决书", "judgment").await;
     let service = svc["id"].as_str().unwrap();
 
     // The carrier reports the notice undeliverable: the party is told by email instead,
