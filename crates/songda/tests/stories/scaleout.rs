@@ -214,7 +214,20 @@ async fn two_server_processes_share_one_database_and_bucket_under_concurrent_loa
     let store = Store::connect(&Location::Postgres(backing.database_url.clone().unwrap()))
         .await
         .unwrap();
-    let events = store.all_events().await.unwrap();
+    // The SMS sink has a line as soon as the transport took it; its evidence is recorded a
+    // moment later, in the transaction that marks it sent.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let events = loop {
+        let events = store.all_events().await.unwrap();
+        let notified = events
+            .iter()
+            .filter(|(_, e)| e.event_type.as_str() == "ConsignmentNotification")
+            .count();
+        if notified >= services.len() || Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let seqs: Vec<i64> = events.iter().map(|(s, _)| *s).collect();
     assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>());
     for s in &services {
