@@ -97,7 +97,7 @@ async fn songda_transport(port: u16, concurrency: usize) -> f64 {
     // One message first, so the pool holds a connection before the clock starts, as in a
     // running worker.
     transport
-        .send("warm-up", "lisi@example.com", "warm-up", BODY)
+        .send("warm-up", "lisi@example.com", "warm-up", BODY, &[])
         .await
         .unwrap();
     let started = Instant::now();
@@ -112,6 +112,7 @@ async fn songda_transport(port: u16, concurrency: usize) -> f64 {
                         "lisi@example.com",
                         "【北京市朝阳区人民法院】诉讼文书待签收",
                         BODY,
+                        &[],
                     )
                     .await
                     .unwrap();

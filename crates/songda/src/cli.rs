@@ -3,7 +3,8 @@
 use crate::actions::staff::{self, NewStaff};
 use crate::app::App;
 use crate::config::{
-    AuditArgs, DataArgs, ServeArgs, SetRegimeArgs, Settings, UserAddArgs, VerifyArgs,
+    AuditArgs, DataArgs, ServeArgs, SetEmailDocumentsArgs, SetRegimeArgs, Settings, UserAddArgs,
+    VerifyArgs,
 };
 use crate::store::{Location, Store};
 use anyhow::Context;
@@ -112,6 +113,23 @@ pub async fn court_set_regime(args: SetRegimeArgs) -> anyhow::Result<()> {
             .regime
             .as_deref()
             .unwrap_or("regime chosen by dispatch date")
+    );
+    Ok(())
+}
+
+pub async fn court_set_email_documents(args: SetEmailDocumentsArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.data).await?;
+    let result = staff::set_court_email_documents(&store, &args.court, &args.email_documents).await;
+    store.close().await;
+    let court = result.map_err(cli_error)?;
+    println!(
+        "{}: {}",
+        court.name,
+        if court.email_documents {
+            "serves by email too: notices to a confirmed email address carry the documents"
+        } else {
+            "emails only tell; documents are served on the platform"
+        }
     );
     Ok(())
 }

@@ -100,6 +100,20 @@ pub struct VerifyArgs {
 pub enum CourtCommand {
     /// Fix a court to one regime of electronic service, or back to choosing by dispatch date.
     SetRegime(SetRegimeArgs),
+    /// Whether a court also serves by email: notices to a confirmed email address carry the
+    /// documents, and the mail server's acceptance completes service on that channel.
+    SetEmailDocuments(SetEmailDocumentsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SetEmailDocumentsArgs {
+    #[arg(long)]
+    pub court: String,
+    /// on or off.
+    #[arg(long, value_parser = ["on", "off"])]
+    pub email_documents: String,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 #[derive(Args, Debug)]
@@ -171,6 +185,10 @@ pub struct ServeArgs {
     /// delivery reports (HMAC-SHA256).
     #[arg(long, env = "SONGDA_SMS_SECRET", hide_env_values = true)]
     pub sms_secret: Option<String>,
+    /// Attempts at a notification before it fails for good (then the recipient's other
+    /// channel is tried and the clerk alerted); retries wait 2, 4, 8 ... s plus jitter.
+    #[arg(long, env = "SONGDA_NOTIFY_ATTEMPTS", default_value_t = 6)]
+    pub notify_attempts: u32,
     /// Remind a recipient who has not signed: hours after service, comma-separated
     /// (each a further reminder), or "off".
     #[arg(long, env = "SONGDA_REMIND_AFTER_HOURS", default_value = "48,120")]
@@ -399,6 +417,8 @@ pub struct Settings {
     pub sms_secret: Option<String>,
     /// None: the built-in notification texts.
     pub messages_dir: Option<PathBuf>,
+    /// Attempts at a notification before it fails for good.
+    pub notify_attempts: u32,
     /// When reminders are due, after the service; empty: none.
     pub remind_after: Vec<time::Duration>,
     /// Court-time window in which reminders wait.
@@ -455,6 +475,7 @@ impl Settings {
             sms_url: a.sms_url.clone().filter(|s| !s.is_empty()),
             sms_secret: a.sms_secret.clone().filter(|s| !s.is_empty()),
             messages_dir: a.messages_dir.clone(),
+            notify_attempts: a.notify_attempts.clamp(1, 20),
             remind_after: parse_reminders(&a.remind_after_hours)?,
             quiet_hours: QuietHours::parse(&a.quiet_hours)?,
             sms_per_number_per_hour: a.sms_per_number_per_hour.max(1),
@@ -489,6 +510,7 @@ impl Settings {
             sms_url: None,
             sms_secret: None,
             messages_dir: None,
+            notify_attempts: 6,
             remind_after: vec![time::Duration::hours(48), time::Duration::hours(120)],
             quiet_hours: None,
             sms_per_number_per_hour: 10,

@@ -26,6 +26,9 @@ async fn main() -> ExitCode {
         Command::Court {
             command: CourtCommand::SetRegime(args),
         } => songda::cli::court_set_regime(args).await,
+        Command::Court {
+            command: CourtCommand::SetEmailDocuments(args),
+        } => songda::cli::court_set_email_documents(args).await,
         Command::Messages {
             command: MessagesCommand::Export { dir },
         } => songda::cli::messages_export(&dir),

@@ -29,6 +29,7 @@ pub fn phone_code_sms(
         case_id: None,
         service_id: None,
         party_id: None,
+        attach_documents: false,
         now,
     }
 }
@@ -69,6 +70,7 @@ pub fn binding_code(
         case_id: Some(n.case_id),
         service_id: None,
         party_id: None,
+        attach_documents: false,
         now,
     }];
     if let Some(email) = n.email {
@@ -84,6 +86,7 @@ pub fn binding_code(
             case_id: Some(n.case_id),
             service_id: None,
             party_id: None,
+            attach_documents: false,
             now,
         });
     }
@@ -101,6 +104,8 @@ pub struct ServiceNotice<'a> {
     pub case_id: CaseId,
     pub party_id: PartyId,
     pub service_id: ServiceId,
+    /// The court serves by email too: the email carries the documents.
+    pub documents_by_email: bool,
 }
 
 impl<'a> ServiceNotice<'a> {
@@ -123,6 +128,7 @@ impl<'a> ServiceNotice<'a> {
             case_id: d.case.id,
             party_id: d.party.id,
             service_id: d.service.id,
+            documents_by_email: false,
         }
     }
 }
@@ -183,7 +189,13 @@ pub fn about_service(
     let mut out = Vec::new();
     for (channel, address) in [("sms", n.phone), ("email", n.email)] {
         let Some(address) = address else { continue };
-        let text = t.render(&format!("{}.{channel}", purpose.template()), &vars);
+        let attach = channel == "email" && n.documents_by_email && purpose == Purpose::NewService;
+        let template = if attach {
+            "new_service_documents"
+        } else {
+            purpose.template()
+        };
+        let text = t.render(&format!("{template}.{channel}"), &vars);
         out.push(NewNotification {
             idempotency_key: format!("service:{}:{channel}:{}", n.service_id, purpose.key()),
             channel,
@@ -195,6 +207,7 @@ pub fn about_service(
             case_id: Some(n.case_id),
             service_id: Some(n.service_id),
             party_id: Some(n.party_id),
+            attach_documents: attach,
             now,
         });
     }

@@ -167,6 +167,13 @@ async fn assemble(state: &AppState, d: &ServiceDetail, keys: &[PublicKey]) -> Ap
         "served_at": s.served_at.map(rfc3339),
         "service_rule": s.service_rule.map(|r| r.as_str()),
         "service_rule_text": rule,
+        // Each channel's arrival; the earliest that counts fixed the legal time.
+        "completions": s.state().completions().iter().map(|c| json!({
+            "channel": c.channel.as_str(),
+            "completed_at": rfc3339(c.at),
+            "counts": c.counts,
+            "fixed": c.fixed,
+        })).collect::<Vec<_>>(),
         "signature": {
             "first_viewed_at": s.first_viewed_at.map(rfc3339),
             "signed_at": s.signed_at.map(rfc3339),
@@ -182,6 +189,8 @@ async fn assemble(state: &AppState, d: &ServiceDetail, keys: &[PublicKey]) -> Ap
             "attempts": n.attempts,
             "sent_at": n.sent_at.map(rfc3339),
             "reference": n.gateway_ref,
+            "delivery": n.delivery,
+            "documents_attached": n.attach_documents,
         })).collect::<Vec<_>>(),
         "events": events,
         "proof": proof,

@@ -167,6 +167,9 @@ pub async fn serve(
             case_id: case.id,
             party_id: party.id,
             service_id,
+            documents_by_email: email_to.is_some()
+                && state.store.court(case.court_id).await?.email_documents
+                && docs.iter().map(|d| d.size).sum::<i64>() <= EMAIL_DOCUMENTS_MAX,
         },
         "",
         now,
@@ -207,6 +210,10 @@ pub async fn serve(
     state.wake.notify_one();
     Ok(state.store.service(service_id).await?)
 }
+
+/// The most a court's email may carry in documents; a service with more is served by the
+/// platform alone and its email only tells (mail servers commonly refuse 25 MB and more).
+pub const EMAIL_DOCUMENTS_MAX: i64 = 20 * 1024 * 1024;
 
 /// Where notices about a service on `party` go: the phone and email of the channels its
 /// address confirmation names.

@@ -105,3 +105,25 @@ pub async fn set_court_regime(store: &Store, court_name: &str, regime: &str) -> 
     store.set_court_regime(court.id, regime).await?;
     Ok(store.court(court.id).await?)
 }
+
+/// Whether a court also serves by email: its notices to a confirmed email address then carry
+/// the documents. `value` is on or off.
+pub async fn set_court_email_documents(
+    store: &Store,
+    court_name: &str,
+    value: &str,
+) -> AppResult<Court> {
+    let on = match value.trim() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::field("email_documents", "say on or off")),
+    };
+    let court = store
+        .courts()
+        .await?
+        .into_iter()
+        .find(|c| c.name == court_name.trim())
+        .ok_or_else(|| AppError::field("court", "no court of this name"))?;
+    store.set_court_email_documents(court.id, on).await?;
+    Ok(store.court(court.id).await?)
+}

@@ -145,6 +145,7 @@ pub async fn clerk_alert(
         // Not a message to the recipient: no evidence of the service.
         service_id: None,
         party_id: None,
+        attach_documents: false,
         now: state.now(),
     }))
 }

@@ -21,8 +21,6 @@ use songda_core::timefmt::rfc3339;
 use std::time::Duration as StdDuration;
 use time::Duration;
 
-/// Attempts before a notification fails for good.
-pub const MAX_ATTEMPTS: i64 = 6;
 const BATCH: i64 = 32;
 /// How often the runner looks for services due a reminder.
 const REMINDER_SCAN: StdDuration = StdDuration::from_secs(60);
@@ -95,6 +93,8 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
         Some(code) => n.body.replace(CODE_MARK, code),
         None => n.body.clone(),
     };
+    // The documents an email carries, as its evidence names them.
+    let mut attached: Vec<serde_json::Value> = Vec::new();
     let result = match n.channel.as_str() {
         "sms" => match &state.transports.sms {
             SmsTransport::File(file) => file.send(&n.recipient, &body).await,
@@ -112,24 +112,31 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
                     .await
             }
         },
-        "email" => {
-            state
-                .transports
-                .email
-                .send(
-                    &n.id.to_string(),
-                    &n.recipient,
-                    n.subject.as_deref().unwrap_or("送达平台通知"),
-                    &body,
-                )
-                .await
-        }
+        "email" => match documents_of(state, &n).await {
+            Ok(documents) => {
+                attached = documents.iter().map(|(_, d)| d.clone()).collect();
+                let files: Vec<(String, Vec<u8>)> =
+                    documents.into_iter().map(|(file, _)| file).collect();
+                state
+                    .transports
+                    .email
+                    .send(
+                        &n.id.to_string(),
+                        &n.recipient,
+                        n.subject.as_deref().unwrap_or("送达平台通知"),
+                        &body,
+                        &files,
+                    )
+                    .await
+            }
+            Err(e) => Err(e),
+        },
         other => Err(SendError::permanent(format!("unknown channel {other}"))),
     };
     let now = state.now();
     match result {
         Ok(accepted) => {
-            let gateway = serde_json::json!({
+            let mut gateway = serde_json::json!({
                 "notification_id": n.id,
                 "purpose": n.purpose,
                 "attempt": n.attempts,
@@ -137,8 +144,11 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
                 "message_id": accepted.message_id,
                 "error": null,
             });
+            if n.attach_documents {
+                gateway["documents_attached"] = attached.into();
+            }
             let event =
-                service_event(state, &n, EventType::ConsignmentNotification, gateway).await?;
+                service_event(state, &n, EventType::ConsignmentNotification, gateway, now).await?;
             if !state
                 .store
                 .mark_notification_sent(
@@ -155,7 +165,9 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
             tracing::info!(id = %n.id, channel = %n.channel, purpose = %n.purpose, "notification sent");
         }
         Err(err) => {
-            let retry_at = (!err.permanent && n.attempts < MAX_ATTEMPTS).then(|| {
+            let retry_at = (!err.permanent
+                && n.attempts < i64::from(state.settings.notify_attempts))
+            .then(|| {
                 // 2, 4, 8 ... seconds, with up to 50% jitter so that retries of a batch
                 // do not all hit a recovering server at once.
                 let base = 2i64.pow(n.attempts.clamp(1, 12) as u32);
@@ -184,6 +196,7 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
                 &n,
                 EventType::ConsignmentNotificationFailure,
                 gateway,
+                now,
             )
             .await?;
             if !state
@@ -204,6 +217,46 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The documents an email of a court that serves by email carries: each file (named after
+/// its title) with what the evidence records of it. None for other messages.
+async fn documents_of(
+    state: &AppState,
+    n: &Notification,
+) -> Result<Vec<((String, Vec<u8>), serde_json::Value)>, SendError> {
+    let Some(service_id) = n.service_id.filter(|_| n.attach_documents) else {
+        return Ok(Vec::new());
+    };
+    let d = state
+        .store
+        .service(service_id)
+        .await
+        .map_err(|e| SendError::transient(format!("reading the service: {e}")))?;
+    let mut out = Vec::with_capacity(d.documents.len());
+    for doc in &d.documents {
+        let bytes = state
+            .blobs
+            .read(&doc.sha256)
+            .await
+            .map_err(|e| SendError::transient(format!("reading {}: {e}", doc.title)))?;
+        let name: String = doc
+            .title
+            .chars()
+            .map(|c| {
+                if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let record = serde_json::json!({
+            "id": doc.id, "title": doc.title, "sha256": doc.sha256.to_string(), "size": bytes.len(),
+        });
+        out.push(((format!("{name}.pdf"), bytes), record));
+    }
+    Ok(out)
 }
 
 /// The name a message's gateway ids are filed under, for its delivery reports.
@@ -256,12 +309,13 @@ pub(crate) async fn service_event(
     n: &Notification,
     event_type: EventType,
     gateway: serde_json::Value,
+    at: time::OffsetDateTime,
 ) -> anyhow::Result<Option<Event>> {
     let Some(service_id) = n.service_id else {
         return Ok(None);
     };
     let d = state.store.service(service_id).await?;
-    let mut e = Event::new(event_type, rfc3339(state.now()), Actor::system());
+    let mut e = Event::new(event_type, rfc3339(at), Actor::system());
     e.case = Some(CaseRef {
         id: d.case.id,
         case_number: d.case.case_number.clone(),

@@ -58,6 +58,7 @@ pub async fn record(
     gateway: &str,
     receipt: &Receipt,
 ) -> anyhow::Result<Recorded> {
+    let now = state.now();
     let Some((n, part)) = state
         .store
         .notification_by_gateway_id(gateway, &receipt.message_id)
@@ -109,7 +110,7 @@ pub async fn record(
         } else {
             EventType::ConsignmentNotification
         };
-        service_event(state, &n, event_type, gateway_json).await?
+        service_event(state, &n, event_type, gateway_json, now).await?
     } else {
         None
     };
@@ -124,7 +125,7 @@ pub async fn record(
             },
             event.as_ref(),
             follow.as_ref().map_or(&[][..], |f| &f.notices),
-            state.now(),
+            now,
         )
         .await?;
     if new && failed {

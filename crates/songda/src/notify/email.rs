@@ -4,7 +4,8 @@
 use super::{Accepted, SendError, percent_decode};
 use anyhow::Context;
 use lettre::Message;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{
     AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
@@ -355,12 +356,15 @@ impl EmailTransport {
         })
     }
 
+    /// Sends one message; `attachments` (file name, PDF bytes) are the documents of a
+    /// court that serves by email.
     pub async fn send(
         &self,
         id: &str,
         to: &str,
         subject: &str,
         body: &str,
+        attachments: &[(String, Vec<u8>)],
     ) -> Result<Accepted, SendError> {
         let from = match self {
             Self::Smtp { from, .. } | Self::Files { from, .. } => from.clone(),
@@ -374,12 +378,21 @@ impl EmailTransport {
             .from(from)
             .to(to)
             .subject(subject)
-            .message_id(Some(message_id.clone()))
-            .multipart(MultiPart::alternative_plain_html(
-                body.to_string(),
-                html_of(body),
-            ))
-            .map_err(|e| SendError::permanent(e.to_string()))?;
+            .message_id(Some(message_id.clone()));
+        let text = MultiPart::alternative_plain_html(body.to_string(), html_of(body));
+        let msg = if attachments.is_empty() {
+            msg.multipart(text)
+        } else {
+            let pdf = ContentType::parse("application/pdf").expect("a valid content type");
+            let mixed =
+                attachments
+                    .iter()
+                    .fold(MultiPart::mixed().multipart(text), |m, (name, bytes)| {
+                        m.singlepart(Attachment::new(name.clone()).body(bytes.clone(), pdf.clone()))
+                    });
+            msg.multipart(mixed)
+        }
+        .map_err(|e| SendError::permanent(e.to_string()))?;
         match self {
             Self::Smtp { client, .. } => {
                 let sent = tokio::time::timeout(

@@ -72,6 +72,12 @@ const SPECS: &[Spec] = &[
         required: &["case_number", "url"],
     },
     Spec {
+        name: "new_service_documents.email",
+        builtin: include_str!("../../messages/new_service_documents.email.txt"),
+        vars: SERVICE_VARS,
+        required: &["case_number", "titles"],
+    },
+    Spec {
         name: "reminder.sms",
         builtin: include_str!("../../messages/reminder.sms.txt"),
         vars: REMINDER_VARS,

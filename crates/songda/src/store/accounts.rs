@@ -36,6 +36,8 @@ pub struct Court {
     pub id: CourtId,
     pub name: String,
     pub regime: Option<String>,
+    /// Also serves by email: notices to a confirmed email address carry the documents.
+    pub email_documents: bool,
 }
 
 #[derive(Clone)]
@@ -158,31 +160,33 @@ impl Store {
     }
 
     pub async fn court(&self, id: CourtId) -> Result<Court> {
-        let row: Option<(String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, name, regime FROM courts WHERE id = $1")
+        let row: Option<(String, String, Option<String>, i64)> =
+            sqlx::query_as("SELECT id, name, regime, email_documents FROM courts WHERE id = $1")
                 .bind(id.to_string())
                 .fetch_optional(self.reader())
                 .await?;
-        let (id, name, regime) = row.ok_or(StoreError::NotFound)?;
+        let (id, name, regime, email_documents) = row.ok_or(StoreError::NotFound)?;
         Ok(Court {
             id: parse_id(&id)?,
             name,
             regime,
+            email_documents: email_documents != 0,
         })
     }
 
     /// Every court, by name.
     pub async fn courts(&self) -> Result<Vec<Court>> {
-        let rows: Vec<(String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, name, regime FROM courts ORDER BY name")
+        let rows: Vec<(String, String, Option<String>, i64)> =
+            sqlx::query_as("SELECT id, name, regime, email_documents FROM courts ORDER BY name")
                 .fetch_all(self.reader())
                 .await?;
         rows.into_iter()
-            .map(|(id, name, regime)| {
+            .map(|(id, name, regime, email_documents)| {
                 Ok(Court {
                     id: parse_id(&id)?,
                     name,
                     regime,
+                    email_documents: email_documents != 0,
                 })
             })
             .collect()
@@ -191,6 +195,16 @@ impl Store {
     pub async fn set_court_regime(&self, id: CourtId, regime: Option<&str>) -> Result<()> {
         sqlx::query("UPDATE courts SET regime = $1 WHERE id = $2")
             .bind(regime)
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a court also serves by email, documents attached.
+    pub async fn set_court_email_documents(&self, id: CourtId, on: bool) -> Result<()> {
+        sqlx::query("UPDATE courts SET email_documents = $1 WHERE id = $2")
+            .bind(i64::from(on))
             .bind(id.to_string())
             .execute(&self.writer)
             .await?;
@@ -487,8 +501,8 @@ pub(crate) async fn ensure_court_tx(
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
-    let (id, regime): (String, Option<String>) =
-        sqlx::query_as("SELECT id, regime FROM courts WHERE name = $1")
+    let (id, regime, email_documents): (String, Option<String>, i64) =
+        sqlx::query_as("SELECT id, regime, email_documents FROM courts WHERE name = $1")
             .bind(name)
             .fetch_one(&mut **tx)
             .await?;
@@ -496,6 +510,7 @@ pub(crate) async fn ensure_court_tx(
         id: parse_id(&id)?,
         name: name.to_string(),
         regime,
+        email_documents: email_documents != 0,
     })
 }
 

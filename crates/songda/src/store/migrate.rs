@@ -58,6 +58,11 @@ const SQLITE: &[Migration] = &[
         "reminders",
         include_str!("../../migrations/sqlite/0009_reminders.sql"),
     ),
+    (
+        10,
+        "email_documents",
+        include_str!("../../migrations/sqlite/0010_email_documents.sql"),
+    ),
 ];
 const POSTGRES: &[Migration] = &[
     (
@@ -104,6 +109,11 @@ const POSTGRES: &[Migration] = &[
         9,
         "reminders",
         include_str!("../../migrations/postgres/0009_reminders.sql"),
+    ),
+    (
+        10,
+        "email_documents",
+        include_str!("../../migrations/postgres/0010_email_documents.sql"),
     ),
 ];
 

@@ -20,6 +20,8 @@ pub struct NewNotification {
     pub case_id: Option<CaseId>,
     pub service_id: Option<ServiceId>,
     pub party_id: Option<PartyId>,
+    /// An email that carries the service's documents (the court serves by email too).
+    pub attach_documents: bool,
     pub now: OffsetDateTime,
 }
 
@@ -46,6 +48,8 @@ pub struct Notification {
     pub case_id: Option<CaseId>,
     pub service_id: Option<ServiceId>,
     pub party_id: Option<PartyId>,
+    /// Carries the service's documents as attachments.
+    pub attach_documents: bool,
     pub status: String,
     pub attempts: i64,
     /// When a queued message is due (a retry, or one held for quiet hours or a limit).
@@ -74,6 +78,7 @@ row_struct! {
         case_id: Option<String>,
         service_id: Option<String>,
         party_id: Option<String>,
+        attach_documents: i64,
         status: String,
         attempts: i64,
         next_attempt_at: String,
@@ -86,7 +91,7 @@ row_struct! {
     }
 }
 
-const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, status, attempts, next_attempt_at, last_error, gateway_ref, delivery, created_at, sent_at, lease_until";
+const COLUMNS: &str = "id, channel, purpose, recipient, subject, body, secret, case_id, service_id, party_id, attach_documents, status, attempts, next_attempt_at, last_error, gateway_ref, delivery, created_at, sent_at, lease_until";
 
 impl Row {
     fn into_notification(self) -> Result<Notification> {
@@ -101,6 +106,7 @@ impl Row {
             case_id: self.case_id.as_deref().map(parse_id).transpose()?,
             service_id: self.service_id.as_deref().map(parse_id).transpose()?,
             party_id: self.party_id.as_deref().map(parse_id).transpose()?,
+            attach_documents: self.attach_documents != 0,
             status: self.status,
             attempts: self.attempts,
             next_attempt_at: parse_time(&self.next_attempt_at)?,
@@ -117,8 +123,8 @@ impl Row {
 pub(crate) async fn enqueue(tx: &mut Tx<'_>, n: &NewNotification) -> Result<()> {
     sqlx::query(
         "INSERT INTO outbox (id, idempotency_key, channel, purpose, recipient, subject, body, secret,
-            case_id, service_id, party_id, status, attempts, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, $12)
+            case_id, service_id, party_id, attach_documents, status, attempts, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, 'queued', 0, $12, $12)
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(NotificationId::new().to_string())
@@ -133,6 +139,7 @@ pub(crate) async fn enqueue(tx: &mut Tx<'_>, n: &NewNotification) -> Result<()> 
     .bind(n.service_id.map(|x| x.to_string()))
     .bind(n.party_id.map(|x| x.to_string()))
     .bind(ts(n.now))
+    .bind(i64::from(n.attach_documents))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -261,6 +268,14 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
         record_gateway_ids(&mut tx, n, receipts).await?;
+        // The mail server's acceptance of the email carrying the documents is that
+        // channel's arrival, whoever holds the claim: it happened.
+        if n.attach_documents
+            && n.channel == "email"
+            && let Some(service) = n.service_id
+        {
+            super::services::record_email_arrival_tx(&mut tx, service, now).await?;
+        }
         let done = sqlx::query(
             "UPDATE outbox SET status = 'sent', sent_at = $1, gateway_ref = $2, lease_until = NULL, last_error = NULL,
                 secret = NULL

@@ -36,6 +36,8 @@ pub struct ServiceRecord {
     pub created_at: OffsetDateTime,
     /// The code printed on its certificate, once one was issued.
     pub verification_code: Option<String>,
+    /// When the email carrying its documents was accepted (a court that serves by email).
+    pub email_arrived_at: Option<OffsetDateTime>,
 }
 
 impl ServiceRecord {
@@ -48,8 +50,45 @@ impl ServiceRecord {
             first_viewed_at: self.first_viewed_at,
             signed_at: self.signed_at,
             refused_at: self.refused_at,
+            email_arrived_at: self.email_arrived_at,
         }
     }
+}
+
+/// Records that the email carrying a service's documents was accepted, in the transaction
+/// that records the acceptance, and the legal time again if that arrival now fixes it.
+pub(crate) async fn record_email_arrival_tx(
+    tx: &mut super::Tx<'_>,
+    id: ServiceId,
+    at: OffsetDateTime,
+) -> Result<()> {
+    let first = sqlx::query(
+        "UPDATE services SET email_arrived_at = $1 WHERE id = $2 AND email_arrived_at IS NULL",
+    )
+    .bind(ts(at))
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    if first.rows_affected() == 0 {
+        return Ok(());
+    }
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM services s WHERE s.id = $1"
+    )))
+    .bind(id.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    let record = row.into_record()?;
+    let legal = record.state().legal_time();
+    if legal.map(|l| (l.at, l.rule)) != record.served_at.zip(record.service_rule) {
+        sqlx::query("UPDATE services SET served_at = $1, service_rule = $2 WHERE id = $3")
+            .bind(legal.map(|l| ts(l.at)))
+            .bind(legal.map(|l| l.rule.as_str()))
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A service with everything a page or certificate shows about it.
@@ -127,13 +166,15 @@ row_struct! {
         refusal_note: Option<String>,
         created_at: String,
         verification_code: Option<String>,
+        email_arrived_at: Option<String>,
     }
 }
 
 const COLUMNS: &str =
     "s.id, s.case_id, s.party_id, s.stage, s.regime, s.provenance, s.consent_basis,
     s.consent_version, s.deposited_at, s.served_at, s.service_rule, s.first_viewed_at, s.signed_at,
-    s.refused_at, s.refusal_reason, s.refusal_note, s.created_at, s.verification_code";
+    s.refused_at, s.refusal_reason, s.refusal_note, s.created_at, s.verification_code,
+    s.email_arrived_at";
 
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {v:?}"))
@@ -170,6 +211,7 @@ impl Row {
             refusal_note: self.refusal_note,
             created_at: parse_time(&self.created_at)?,
             verification_code: self.verification_code,
+            email_arrived_at: parse_opt_time(self.email_arrived_at)?,
         })
     }
 }

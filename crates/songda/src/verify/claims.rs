@@ -323,6 +323,12 @@ impl Claims<'_> {
                     machine.view(at);
                     Ok(())
                 }
+                // The mail server accepted the email carrying the documents: that
+                // channel's arrival (a court that also serves by email).
+                EventType::ConsignmentNotification if carried_documents(e) => {
+                    machine.email_arrived(at);
+                    Ok(())
+                }
                 EventType::ConsignmentAcceptance => machine.sign(at).map(|()| signed = Some(*e)),
                 EventType::ConsignmentRejection => machine.refuse(at).map(|()| refused = Some(*e)),
                 _ => Ok(()),
@@ -400,6 +406,27 @@ impl Claims<'_> {
             text(cert, &["signature", "refusal_note"]),
             opt(refused.and_then(|e| e.note.as_deref())),
         );
+        // Each channel's arrival, when the certificate lists them.
+        if let Some(claimed) = cert.get("completions") {
+            let replayed: Vec<Value> = machine
+                .completions()
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "channel": c.channel.as_str(),
+                        "completed_at": songda_core::timefmt::rfc3339(c.at),
+                        "counts": c.counts,
+                        "fixed": c.fixed,
+                    })
+                })
+                .collect();
+            if *claimed != Value::Array(replayed.clone()) {
+                self.fail(format!(
+                    "the channels' arrivals: the certificate says {claimed}, the proven events say {}",
+                    Value::Array(replayed)
+                ));
+            }
+        }
         proven.served_at = served_at;
         proven.service_rule = legal.map(|l| l.rule.as_str().to_string());
         proven.signed_at = signed.map(|e| e.at.clone());
@@ -442,4 +469,16 @@ fn shown(s: &Option<String>) -> String {
         Some(s) => format!("{s:?}"),
         None => "nothing".into(),
     }
+}
+
+/// An acceptance of the email that carried the service's documents (not a notice, not a
+/// delivery report).
+fn carried_documents(e: &Event) -> bool {
+    e.channel == Some(songda_core::consent::Channel::Email)
+        && e.gateway.as_ref().is_some_and(|g| {
+            g.get("delivery_report").is_none()
+                && g.get("documents_attached")
+                    .and_then(|d| d.as_array())
+                    .is_some_and(|d| !d.is_empty())
+        })
 }

@@ -147,6 +147,20 @@ async fn staff_accounts_and_court_settings_made_on_the_command_line_work_in_the_
         &backing,
     );
     assert!(o.status.success(), "{}", text(&o));
+    let o = songda(
+        &[
+            "court",
+            "set-email-documents",
+            "--court",
+            "北京市海淀区人民法院",
+            "--email-documents",
+            "on",
+        ],
+        &data,
+        &backing,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("serves by email too"), "{}", text(&o));
 
     // The server on that data dir knows the clerk and the court's regime.
     let app = TestApp::spawn_on(backing, |s| {
@@ -169,6 +183,12 @@ async fn staff_accounts_and_court_settings_made_on_the_command_line_work_in_the_
     )
     .await;
     assert_eq!(err["regime"], "CPL2017-A87");
+    let court = app.state.store.courts().await.unwrap();
+    assert!(
+        court
+            .iter()
+            .any(|c| c.name == "北京市海淀区人民法院" && c.email_documents)
+    );
 }
 
 #[tokio::test]

@@ -175,8 +175,13 @@ import sys, json, email
 from email import policy
 m = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.default)
 plain, html = m.get_body(('plain',)), m.get_body(('html',))
+import hashlib
+files = [{'filename': a.get_filename(), 'type': a.get_content_type(),
+          'sha256': hashlib.sha256(a.get_payload(decode=True)).hexdigest()}
+         for a in m.iter_attachments()]
 print(json.dumps({'type': m.get_content_type(), 'subject': str(m['subject']),
-    'plain': plain.get_content() if plain else '', 'html': html.get_content() if html else ''}))
+    'plain': plain.get_content() if plain else '', 'html': html.get_content() if html else '',
+    'attachments': files}))
 ";
     let mut child = Command::new("python3")
         .args(["-c", PARSE])
@@ -741,4 +746,122 @@ async fn a_refusal_reaches_the_clerk_by_email_with_the_reason() {
             .unwrap()
             .contains(CASE_NUMBER)
     );
+}
+
+#[tokio::test]
+async fn a_court_that_serves_by_email_sends_the_documents_and_the_evidence_names_them() {
+    let smtp = SmtpServer::start();
+    let app =
+        TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port))).await;
+    // The party's confirmed channels include email (the address in their filing).
+    let s = case_with_party(&app, "13900000061", Some("filing_address")).await;
+    songda::actions::staff::set_court_email_documents(
+        &app.state.store,
+        "北京市朝阳区人民法院",
+        "on",
+    )
+    .await
+    .unwrap();
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    let id = svc["id"].as_str().unwrap();
+    app.drain().await;
+    let cert = s.clerk.certificate(id).await;
+    let sha256 = cert["documents"][0]["sha256"].as_str().unwrap().to_string();
+
+    // The email carries the document, byte for byte, and says it serves.
+    let mail = smtp
+        .messages()
+        .into_iter()
+        .find(|m| body_text(m).contains("附于本邮件"))
+        .expect("the service email");
+    let parsed = parse_mail(&mail);
+    assert_eq!(parsed["type"], "multipart/mixed");
+    let files = parsed["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{parsed}");
+    assert_eq!(files[0]["filename"], "民事传票.pdf");
+    assert_eq!(files[0]["type"], "application/pdf");
+    assert_eq!(files[0]["sha256"], sha256.as_str());
+    assert!(body_text(&mail).contains(CASE_NUMBER));
+
+    // The evidence of its acceptance names what was attached.
+    let accepted = cert["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "ConsignmentNotification" && e["channel"] == "email")
+        .unwrap()
+        .clone();
+    let attached = &accepted["gateway"]["documents_attached"];
+    assert_eq!(attached[0]["sha256"], sha256.as_str(), "{accepted}");
+    assert_eq!(attached[0]["title"], "民事传票");
+
+    // Both channels completed; the platform's came first and fixed the time. The
+    // certificate says so, and its offline check replays it from the events.
+    let cert = s.clerk.certificate(id).await;
+    let completions = cert["completions"].as_array().unwrap();
+    assert_eq!(completions.len(), 2, "{cert}");
+    assert_eq!(
+        (&completions[0]["channel"], &completions[0]["fixed"]),
+        (&serde_json::json!("platform"), &serde_json::json!(true))
+    );
+    assert_eq!(completions[0]["completed_at"], cert["served_at"]);
+    assert_eq!(
+        (
+            &completions[1]["channel"],
+            &completions[1]["counts"],
+            &completions[1]["fixed"]
+        ),
+        (
+            &serde_json::json!("email"),
+            &serde_json::json!(true),
+            &serde_json::json!(false)
+        )
+    );
+    assert_eq!(completions[1]["completed_at"], accepted["at"]);
+    assert_eq!(cert["service_rule"], "inbox_deposit_confirmed_address");
+    let report = songda::verify::verify(&serde_json::to_vec(&cert).unwrap(), &[], None).unwrap();
+    assert!(report.valid, "{}", report.to_text());
+    let mut forged = cert.clone();
+    forged["completions"][1]["completed_at"] = forged["completions"][0]["completed_at"].clone();
+    let report = songda::verify::verify(&serde_json::to_vec(&forged).unwrap(), &[], None).unwrap();
+    assert!(!report.valid, "an edited arrival is caught");
+    // The printable certificate lists both arrivals.
+    let r = s
+        .clerk
+        .get(&format!("/services/{id}/certificate.pdf"))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("certificate.pdf");
+    std::fs::write(&pdf, r.bytes().await.unwrap()).unwrap();
+    let text: String = crate::certificate::poppler("pdftotext", &[], &pdf, &["-"])
+        .split_whitespace()
+        .collect();
+    assert!(text.contains("（最先完成，确定送达时间）"), "{text}");
+    assert!(
+        text.contains("电子邮件（附文书）由收件服务器接收"),
+        "{text}"
+    );
+
+    // A court that does not serve by email sends a notice only.
+    songda::actions::staff::set_court_email_documents(
+        &app.state.store,
+        "北京市朝阳区人民法院",
+        "off",
+    )
+    .await
+    .unwrap();
+    let again = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    app.drain().await;
+    let notice = smtp
+        .messages()
+        .into_iter()
+        .find(|m| body_text(m).contains(&format!("/services/{}", again["id"].as_str().unwrap())))
+        .unwrap();
+    assert!(
+        parse_mail(&notice)["attachments"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(body_text(&notice).contains("不附带文书内容"));
 }

@@ -762,3 +762,37 @@ async fn an_sms_the_carrier_cannot_deliver_is_followed_by_an_email_and_the_clerk
     assert!(text.contains("已改用电子邮件"), "{text}");
     assert!(text.contains("改用此方式通知"), "{text}");
 }
+
+#[tokio::test]
+async fn after_the_configured_number_of_attempts_a_notice_fails_for_good() {
+    let port = free_port();
+    let app = TestApp::spawn_with(|s| {
+        s.sms_url = Some(format!(
+            "smpp://songda:secret@127.0.0.1:{port}?source=12368"
+        ));
+        s.notify_attempts = 2;
+    })
+    .await;
+    let (clerk, service) = serve(&app, "13800138010").await;
+    app.drain().await;
+    assert_eq!(notices_of(&app, &service).await[0].status, "queued");
+    // The second attempt, due within 3 s, is the last.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while notices_of(&app, &service).await[0].status != "failed" {
+        assert!(
+            Instant::now() < deadline,
+            "the notice did not fail for good"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        app.drain().await;
+    }
+    let failures: Vec<Value> = events(&clerk, &service)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "ConsignmentNotificationFailure")
+        .collect();
+    assert_eq!(failures.len(), 2, "{failures:#?}");
+    assert_eq!(failures[0]["gateway"]["final"], false);
+    assert_eq!(failures[1]["gateway"]["final"], true);
+    assert_eq!(failures[1]["gateway"]["attempt"], 2);
+}

@@ -340,7 +340,7 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
         migrate(&store).await.unwrap()
     })
     .await;
-    assert_eq!(applied.iter().sum::<usize>(), 9, "{applied:?}");
+    assert_eq!(applied.iter().sum::<usize>(), 10, "{applied:?}");
     let (first, second) = (db.open().await, db.open().await);
     assert_eq!(migrate(&first).await.unwrap(), 0);
     assert_eq!(migrate(&second).await.unwrap(), 0);
@@ -363,7 +363,8 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
             (6, "head_timestamps"),
             (7, "leaves_once"),
             (8, "delivery_reports"),
-            (9, "reminders")
+            (9, "reminders"),
+            (10, "email_documents")
         ]
     );
 }

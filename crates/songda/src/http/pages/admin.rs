@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/outbox", get(get_outbox))
         .route("/admin/courts", get(get_courts))
         .route("/admin/courts/regime", post(post_regime))
+        .route("/admin/courts/email-documents", post(post_email_documents))
         .route("/admin/staff", post(post_staff))
 }
 
@@ -38,6 +39,7 @@ pub struct CourtRow {
     pub name: String,
     pub options: Vec<Opt>,
     pub clerks: usize,
+    pub email_documents: bool,
 }
 
 pub struct StaffRow {
@@ -102,6 +104,7 @@ async fn courts_page(
         .map(|c| CourtRow {
             name: c.name.clone(),
             options: choices(c.regime.as_deref()),
+            email_documents: c.email_documents,
             clerks: staff_users
                 .iter()
                 .filter(|u| u.court_id == Some(c.id))
@@ -156,6 +159,28 @@ async fn post_regime(
     let auth = require_admin(&ctx)?;
     form.check_csrf(auth, ctx.l)?;
     match staff::set_court_regime(&state.store, form.get("court"), form.get("regime")).await {
+        Ok(_) => Ok(see_other("/admin/courts?done=saved")),
+        Err(e) if is_form_error(&e) => {
+            courts_page(&state, &ctx, None, FormError::from(ctx.l, &e)).await
+        }
+        Err(e) => Err(ctx.err(e)),
+    }
+}
+
+async fn post_email_documents(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = require_admin(&ctx)?;
+    form.check_csrf(auth, ctx.l)?;
+    match staff::set_court_email_documents(
+        &state.store,
+        form.get("court"),
+        form.get("email_documents"),
+    )
+    .await
+    {
         Ok(_) => Ok(see_other("/admin/courts?done=saved")),
         Err(e) if is_form_error(&e) => {
             courts_page(&state, &ctx, None, FormError::from(ctx.l, &e)).await

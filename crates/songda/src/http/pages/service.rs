@@ -172,6 +172,8 @@ pub struct ServiceView {
     pub is_recipient: bool,
     pub regime: String,
     pub rule_text: String,
+    /// When the email carrying the documents was accepted (a court that serves by email).
+    pub email_arrived: Option<String>,
     pub consent_basis: &'static str,
     pub provenance: &'static str,
     pub deposited: String,
@@ -223,6 +225,7 @@ async fn view(
                 .t("尚未发生送达效力", "Service has not taken effect yet")
                 .to_string(),
         },
+        email_arrived: s.email_arrived_at.map(court_seconds),
         consent_basis: l.t(s.consent_basis.label_zh(), s.consent_basis.label_en()),
         provenance: match s.provenance {
             songda_core::consent::Provenance::Confirmed => {

@@ -146,7 +146,25 @@ fn form(flow: &mut Flow, cert: &Value) {
     let rule = text_at(cert, "/service_rule_text/zh")
         .or_else(|| text_at(cert, "/service_rule").map(|r| label(Some(&r), service_rule_zh)));
     served.push(body(format!("依据：{}", rule.unwrap_or_else(dash))));
-    if let Some(at) = time_at(cert, "/deposited_at") {
+    // Each channel's arrival, when more than the platform's: which one fixed the time.
+    let completions = list_at(cert, "/completions");
+    if completions.len() > 1 {
+        for c in completions {
+            let channel = match text_at(c, "/channel").as_deref() {
+                Some("email") => "电子邮件（附文书）由收件服务器接收",
+                _ => "文书到达受送达人平台账户",
+            };
+            let at = time_at(c, "/completed_at").unwrap_or_else(dash);
+            let how = if c.pointer("/fixed").and_then(|f| f.as_bool()) == Some(true) {
+                "（最先完成，确定送达时间）"
+            } else if c.pointer("/counts").and_then(|f| f.as_bool()) == Some(true) {
+                "（亦有效，完成在后）"
+            } else {
+                "（法院获取的地址，到达不视为送达）"
+            };
+            served.push(note(format!("{channel}：{at}{how}")));
+        }
+    } else if let Some(at) = time_at(cert, "/deposited_at") {
         served.push(note(format!("文书到达受送达人平台账户：{at}")));
     }
 
