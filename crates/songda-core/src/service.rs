@@ -146,9 +146,6 @@ pub enum ServiceRule {
     /// Court-obtained address: served when the recipient acts on the documents (here: an
     /// explicit refusal after opening them, which shows they arrived).
     RecipientActed,
-    /// Confirmed email address of a court that also serves by email: served when the mail
-    /// server accepted the email carrying the documents, when that came before the deposit.
-    EmailAcceptedConfirmedAddress,
 }
 
 impl ServiceRule {
@@ -157,7 +154,6 @@ impl ServiceRule {
             ServiceRule::InboxDepositConfirmedAddress => "inbox_deposit_confirmed_address",
             ServiceRule::RecipientSignOff => "recipient_sign_off",
             ServiceRule::RecipientActed => "recipient_acted",
-            ServiceRule::EmailAcceptedConfirmedAddress => "email_acceptance_confirmed_address",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -165,7 +161,6 @@ impl ServiceRule {
             ServiceRule::InboxDepositConfirmedAddress,
             ServiceRule::RecipientSignOff,
             ServiceRule::RecipientActed,
-            ServiceRule::EmailAcceptedConfirmedAddress,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -177,7 +172,6 @@ impl ServiceRule {
             ServiceRule::InboxDepositConfirmedAddress => "确认地址：到达平台即送达",
             ServiceRule::RecipientSignOff => "法院获取地址：签收时送达",
             ServiceRule::RecipientActed => "法院获取地址：回应时送达",
-            ServiceRule::EmailAcceptedConfirmedAddress => "确认地址：电子邮件到达即送达",
         }
     }
 
@@ -186,9 +180,6 @@ impl ServiceRule {
             ServiceRule::InboxDepositConfirmedAddress => "Confirmed address: served on deposit",
             ServiceRule::RecipientSignOff => "Court-obtained address: served on sign-off",
             ServiceRule::RecipientActed => "Court-obtained address: served when acted on",
-            ServiceRule::EmailAcceptedConfirmedAddress => {
-                "Confirmed address: served when the email was accepted"
-            }
         }
     }
 
@@ -210,10 +201,6 @@ impl ServiceRule {
             ServiceRule::RecipientActed => {
                 format!("法院获取的电子地址，以受送达人对文书作出回应之时为送达时间（{online}）")
             }
-            ServiceRule::EmailAcceptedConfirmedAddress => format!(
-                "受送达人确认的电子邮箱，载有文书的电子邮件进入其所在系统之时为送达时间；多种方式送达的，以最先完成者为准（{}第二款；{online}；《中华人民共和国电子签名法》第十一条）",
-                regime.citation_zh
-            ),
         }
     }
 
@@ -225,10 +212,6 @@ impl ServiceRule {
             ),
             ServiceRule::RecipientSignOff => "Court-obtained address: served when the recipient signed for receipt (Online Litigation Rules Art. 31(2))".into(),
             ServiceRule::RecipientActed => "Court-obtained address: served when the recipient acted on the documents (Online Litigation Rules Art. 31(2))".into(),
-            ServiceRule::EmailAcceptedConfirmedAddress => format!(
-                "Confirmed email address: served when the email carrying the documents entered the recipient's mail system; of several channels the first to complete counts ({}(2); Online Litigation Rules Art. 31; Electronic Signature Law Art. 11)",
-                regime.citation_en
-            ),
         }
     }
 }
@@ -254,8 +237,8 @@ pub struct ServiceState {
     pub email_arrived_at: Option<OffsetDateTime>,
 }
 
-/// Where and when the documents reached the recipient by one channel, and whether that
-/// arrival counts towards service (DOMAIN.md section 5).
+/// When the documents reached the recipient by one channel, whether that arrival serves,
+/// and whether it is the one that fixed the legal time (DOMAIN.md section 5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Completion {
     pub channel: crate::consent::Channel,
@@ -263,7 +246,7 @@ pub struct Completion {
     /// Arrival serves: the address is confirmed. At a court-obtained address only the
     /// recipient's own act serves.
     pub counts: bool,
-    /// The earliest that counts: it fixed the legal time.
+    /// The earliest arrival that counts: it fixed the legal time.
     pub fixed: bool,
 }
 
@@ -300,33 +283,35 @@ impl ServiceState {
     }
 
     /// The mail server accepted the email carrying the documents. The first acceptance is
-    /// the arrival; a later copy changes nothing.
+    /// the arrival; a later copy changes nothing. The email is queued with the deposit and
+    /// sent after it: a time before the deposit (a worker's clock behind) is taken as the
+    /// deposit's.
     pub fn email_arrived(&mut self, at: OffsetDateTime) {
         if self.email_arrived_at.is_none() {
-            self.email_arrived_at = Some(at);
+            self.email_arrived_at = Some(at.max(self.deposited_at));
         }
     }
 
-    /// Each channel's arrival, in time order: the platform inbox at deposit and, for a
-    /// court that also serves by email, the email's acceptance.
+    /// Each channel's arrival, earliest first: the platform inbox at deposit and, for a
+    /// court that also serves by email, the email's acceptance. Of several channels the
+    /// earliest arrival that counts fixes the time (Online Rules Art. 31(4)): the deposit,
+    /// which the email can only follow.
     pub fn completions(&self) -> Vec<Completion> {
         let counts = self.provenance == Provenance::Confirmed;
-        let legal = self.legal_time();
         let mut out = vec![Completion {
             channel: crate::consent::Channel::Platform,
             at: self.deposited_at,
             counts,
-            fixed: legal.is_some_and(|l| l.rule == ServiceRule::InboxDepositConfirmedAddress),
+            fixed: counts,
         }];
         if let Some(at) = self.email_arrived_at {
             out.push(Completion {
                 channel: crate::consent::Channel::Email,
                 at,
                 counts,
-                fixed: legal.is_some_and(|l| l.rule == ServiceRule::EmailAcceptedConfirmedAddress),
+                fixed: false,
             });
         }
-        out.sort_by_key(|c| c.at);
         out
     }
 
@@ -369,17 +354,9 @@ impl ServiceState {
     /// alone is a rebuttable presumption and does not fix the time.
     pub fn legal_time(&self) -> Option<LegalTime> {
         match self.provenance {
-            // The earliest arrival fixes the time (Online Rules Art. 31(4)); at the same
-            // instant the platform's.
-            Provenance::Confirmed => Some(match self.email_arrived_at {
-                Some(at) if at < self.deposited_at => LegalTime {
-                    at,
-                    rule: ServiceRule::EmailAcceptedConfirmedAddress,
-                },
-                _ => LegalTime {
-                    at: self.deposited_at,
-                    rule: ServiceRule::InboxDepositConfirmedAddress,
-                },
+            Provenance::Confirmed => Some(LegalTime {
+                at: self.deposited_at,
+                rule: ServiceRule::InboxDepositConfirmedAddress,
             }),
             Provenance::CourtObtained => {
                 if let Some(at) = self.signed_at {
@@ -487,10 +464,10 @@ mod tests {
     }
 
     #[test]
-    fn of_several_channels_the_earliest_arrival_at_a_confirmed_address_fixes_the_time() {
+    fn of_several_channels_the_platform_deposit_comes_first_and_fixes_the_time() {
         use crate::consent::Channel;
-        // The email is accepted after the deposit: the platform's arrival fixed the time,
-        // the email's counts too but came later.
+        // The email is accepted after the deposit: both arrivals count, the platform's
+        // fixed the time.
         let mut s = ServiceState::deposited(Provenance::Confirmed, T0);
         s.email_arrived(T1);
         s.email_arrived(T2);
@@ -513,16 +490,12 @@ mod tests {
                 (Channel::Email, T1, true, false)
             ]
         );
-        // Had the email been first (a worker's clock ahead of the deposit's, say), it would
-        // have fixed the time.
+        // An acceptance stamped before the deposit (a worker's clock behind) is taken as
+        // the deposit's time: it cannot have come first.
         let mut s = ServiceState::deposited(Provenance::Confirmed, T1);
         s.email_arrived(T0);
-        assert_eq!(
-            s.legal_time().map(|l| (l.at, l.rule)),
-            Some((T0, ServiceRule::EmailAcceptedConfirmedAddress))
-        );
-        assert_eq!(s.completions()[0].channel, Channel::Email);
-        assert!(s.completions()[0].fixed);
+        assert_eq!(s.email_arrived_at, Some(T1));
+        assert!(s.completions()[0].fixed && !s.completions()[1].fixed);
         // At a court-obtained address neither arrival serves: only the recipient's act.
         let mut s = ServiceState::deposited(Provenance::CourtObtained, T0);
         s.email_arrived(T1);
@@ -532,10 +505,6 @@ mod tests {
         assert_eq!(
             s.legal_time().map(|l| l.rule),
             Some(ServiceRule::RecipientSignOff)
-        );
-        assert_eq!(
-            ServiceRule::parse("email_acceptance_confirmed_address"),
-            Some(ServiceRule::EmailAcceptedConfirmedAddress)
         );
     }
 }

@@ -97,7 +97,14 @@ async fn songda_transport(port: u16, concurrency: usize) -> f64 {
     // One message first, so the pool holds a connection before the clock starts, as in a
     // running worker.
     transport
-        .send("warm-up", "lisi@example.com", "warm-up", BODY, &[])
+        .send(
+            "warm-up",
+            "lisi@example.com",
+            "warm-up",
+            BODY,
+            Vec::new(),
+            0,
+        )
         .await
         .unwrap();
     let started = Instant::now();
@@ -112,7 +119,8 @@ async fn songda_transport(port: u16, concurrency: usize) -> f64 {
                         "lisi@example.com",
                         "【北京市朝阳区人民法院】诉讼文书待签收",
                         BODY,
-                        &[],
+                        Vec::new(),
+                        0,
                     )
                     .await
                     .unwrap();

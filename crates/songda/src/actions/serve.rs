@@ -9,7 +9,7 @@ use crate::state::AppState;
 use crate::store::{
     CaseRecord, DocumentRecord, NewPolicyDecision, NewService, PartyRecord, ServiceDetail,
 };
-use songda_core::consent::Channel;
+use songda_core::consent::{Channel, Provenance};
 use songda_core::evidence::{Event, EventType};
 use songda_core::ids::{CaseId, DocumentId, PartyId, ServiceId};
 use songda_core::policy::{self, Decision, PolicyRequest, Regime, RegimeSetting};
@@ -167,9 +167,12 @@ pub async fn serve(
             case_id: case.id,
             party_id: party.id,
             service_id,
-            documents_by_email: email_to.is_some()
-                && state.store.court(case.court_id).await?.email_documents
-                && docs.iter().map(|d| d.size).sum::<i64>() <= EMAIL_DOCUMENTS_MAX,
+            // Only to an email address the recipient confirmed: that arrival serves.
+            documents_by_email: consent.provenance == Provenance::Confirmed
+                && consent.email.is_some()
+                && email_to.is_some()
+                && docs.iter().map(|d| d.size).sum::<i64>() <= EMAIL_DOCUMENTS_MAX
+                && state.store.court(case.court_id).await?.email_documents,
         },
         "",
         now,
@@ -212,8 +215,9 @@ pub async fn serve(
 }
 
 /// The most a court's email may carry in documents; a service with more is served by the
-/// platform alone and its email only tells (mail servers commonly refuse 25 MB and more).
-pub const EMAIL_DOCUMENTS_MAX: i64 = 20 * 1024 * 1024;
+/// platform alone and its email only tells. Encoded for mail (base64) 15 MiB is about
+/// 21 MB: under the 25 MB that mail servers commonly refuse.
+pub const EMAIL_DOCUMENTS_MAX: i64 = 15 * 1024 * 1024;
 
 /// Where notices about a service on `party` go: the phone and email of the channels its
 /// address confirmation names.

@@ -41,6 +41,42 @@ pub async fn after_failure(
         return Ok(none);
     }
     let d = state.store.service(service_id).await?;
+    // An email that could not carry the documents (too large for the server, say): the
+    // same address still gets the notice that only tells.
+    if n.attach_documents {
+        let titles: Vec<String> = d.documents.iter().map(|x| x.title.clone()).collect();
+        let url = format!("{}/services/{service_id}", state.public_url());
+        let mut plain = messages::about_service(
+            &state.templates,
+            Purpose::NewService,
+            &ServiceNotice::of(&d, &titles, &url, None, Some(&n.recipient)),
+            "",
+            state.now(),
+        );
+        for p in &mut plain {
+            p.idempotency_key = format!("service:{service_id}:email:without_documents");
+        }
+        let mut follow = FollowUp {
+            notices: plain,
+            escalated_to: None,
+        };
+        let detail = format!(
+            "附文书的电子邮件未能发出（{}）：{}\n已改发不附文书的提醒邮件；文书已送达至平台账户。",
+            n.recipient,
+            why.chars().take(300).collect::<String>()
+        );
+        follow.notices.extend(
+            clerk_alert(
+                state,
+                &d,
+                "附文书的电子邮件未能发出",
+                &detail,
+                &format!("clerk_alert:{}:failed", n.id),
+            )
+            .await?,
+        );
+        return Ok(follow);
+    }
     let notes = state.store.service_notifications(service_id).await?;
     let is_notice = |m: &&Notification| matches!(m.purpose.as_str(), "new_service" | "escalation");
     let other = if n.channel == "sms" { "email" } else { "sms" };

@@ -117,6 +117,7 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
                 attached = documents.iter().map(|(_, d)| d.clone()).collect();
                 let files: Vec<(String, Vec<u8>)> =
                     documents.into_iter().map(|(file, _)| file).collect();
+                let size: usize = files.iter().map(|(_, b)| b.len()).sum();
                 state
                     .transports
                     .email
@@ -125,7 +126,8 @@ async fn attempt(state: &AppState, mut n: Notification) -> anyhow::Result<()> {
                         &n.recipient,
                         n.subject.as_deref().unwrap_or("送达平台通知"),
                         &body,
-                        &files,
+                        files,
+                        size,
                     )
                     .await
             }
@@ -234,29 +236,59 @@ async fn documents_of(
         .await
         .map_err(|e| SendError::transient(format!("reading the service: {e}")))?;
     let mut out = Vec::with_capacity(d.documents.len());
-    for doc in &d.documents {
+    let numbered = d.documents.len() > 1;
+    for (i, doc) in d.documents.iter().enumerate() {
         let bytes = state
             .blobs
             .read(&doc.sha256)
             .await
             .map_err(|e| SendError::transient(format!("reading {}: {e}", doc.title)))?;
-        let name: String = doc
-            .title
-            .chars()
-            .map(|c| {
-                if "/\\:*?\"<>|".contains(c) || c.is_control() {
-                    '_'
-                } else {
-                    c
-                }
-            })
-            .collect();
+        // The email promises the very bytes served: a stored copy that no longer matches
+        // its hash is not sent (permanent: the plain notice goes instead).
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        if sha256 != doc.sha256.to_string() {
+            return Err(SendError::permanent(format!(
+                "the stored bytes of {} do not match their SHA-256; run songda audit",
+                doc.title
+            )));
+        }
         let record = serde_json::json!({
-            "id": doc.id, "title": doc.title, "sha256": doc.sha256.to_string(), "size": bytes.len(),
+            "id": doc.id, "title": doc.title, "sha256": sha256, "size": bytes.len(),
         });
-        out.push(((format!("{name}.pdf"), bytes), record));
+        out.push((
+            (
+                attachment_name(&doc.title, numbered.then_some(i + 1)),
+                bytes,
+            ),
+            record,
+        ));
     }
     Ok(out)
+}
+
+/// A document's file name in an email: its title, at most 80 characters, without path,
+/// control or direction-changing characters, numbered when there are several, ending in
+/// one `.pdf`.
+fn attachment_name(title: &str, number: Option<usize>) -> String {
+    let bidi = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let base = title.trim();
+    let base = base
+        .strip_suffix(".pdf")
+        .or_else(|| base.strip_suffix(".PDF"))
+        .unwrap_or(base);
+    let mut name: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !bidi(*c))
+        .map(|c| if "/\\:*?\"<>|".contains(c) { '_' } else { c })
+        .take(80)
+        .collect();
+    if name.trim().is_empty() {
+        name = "document".into();
+    }
+    match number {
+        Some(n) => format!("{n}-{name}.pdf"),
+        None => format!("{name}.pdf"),
+    }
 }
 
 /// The name a message's gateway ids are filed under, for its delivery reports.
@@ -345,4 +377,21 @@ pub(crate) async fn service_event(
     e.gateway = Some(gateway);
     e.note = Some(n.body.clone());
     Ok(Some(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment_name;
+
+    #[test]
+    fn attachment_names_are_safe_short_and_end_in_one_pdf() {
+        assert_eq!(attachment_name("民事传票", None), "民事传票.pdf");
+        assert_eq!(attachment_name("判决书.pdf", Some(2)), "2-判决书.pdf");
+        assert_eq!(
+            attachment_name("a/b:c\u{202e}fdp.exe", None),
+            "a_b_cfdp.exe.pdf"
+        );
+        assert_eq!(attachment_name(" \u{7} ", None), "document.pdf");
+        assert_eq!(attachment_name(&"字".repeat(200), None).chars().count(), 84);
+    }
 }

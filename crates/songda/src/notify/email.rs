@@ -223,14 +223,20 @@ impl SmtpClient {
             )),
             None => Box::new(tcp),
         };
+        // Whatever goes wrong before a message is begun (greeting, TLS, login) is the
+        // server's or the operator's to fix, not the recipient's: it is retried, never a
+        // permanent failure of the message, even as a 5xx (a wrong password's 535).
+        let setup = |e: lettre::transport::smtp::Error| {
+            SendError::transient(format!("{}:{}: {e}", self.host, self.port))
+        };
         let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &self.hello)
             .await
-            .map_err(failure)?;
+            .map_err(setup)?;
         if let Some(params) = &self.starttls {
             if conn.can_starttls() {
                 conn.starttls(params.clone(), &self.hello)
                     .await
-                    .map_err(failure)?;
+                    .map_err(setup)?;
             } else if self.mode == TlsMode::StartTls {
                 conn.abort().await;
                 return Err(SendError::transient(format!(
@@ -242,7 +248,7 @@ impl SmtpClient {
         if let Some(credentials) = &self.credentials {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await
-                .map_err(failure)?;
+                .map_err(setup)?;
         }
         Ok(conn)
     }
@@ -322,7 +328,8 @@ impl tokio::io::AsyncWrite for ImplicitTls {
     }
 }
 
-/// A 5xx reply is a permanent failure; anything else (4xx, network, TLS) is tried again.
+/// A 5xx reply to the message (sender, recipient, content) is a permanent failure;
+/// anything else (4xx, network, TLS) is tried again.
 fn failure(e: lettre::transport::smtp::Error) -> SendError {
     if e.is_permanent() {
         SendError::permanent(e.to_string())
@@ -356,15 +363,16 @@ impl EmailTransport {
         })
     }
 
-    /// Sends one message; `attachments` (file name, PDF bytes) are the documents of a
-    /// court that serves by email.
+    /// Sends one message; `attachments` (file name, PDF bytes; `size` bytes in all) are the
+    /// documents of a court that serves by email.
     pub async fn send(
         &self,
         id: &str,
         to: &str,
         subject: &str,
         body: &str,
-        attachments: &[(String, Vec<u8>)],
+        attachments: Vec<(String, Vec<u8>)>,
+        size: usize,
     ) -> Result<Accepted, SendError> {
         let from = match self {
             Self::Smtp { from, .. } | Self::Files { from, .. } => from.clone(),
@@ -384,22 +392,22 @@ impl EmailTransport {
             msg.multipart(text)
         } else {
             let pdf = ContentType::parse("application/pdf").expect("a valid content type");
-            let mixed =
-                attachments
-                    .iter()
-                    .fold(MultiPart::mixed().multipart(text), |m, (name, bytes)| {
-                        m.singlepart(Attachment::new(name.clone()).body(bytes.clone(), pdf.clone()))
-                    });
+            let mixed = attachments
+                .into_iter()
+                .fold(MultiPart::mixed().multipart(text), |m, (name, bytes)| {
+                    m.singlepart(Attachment::new(name).body(bytes, pdf.clone()))
+                });
             msg.multipart(mixed)
         }
         .map_err(|e| SendError::permanent(e.to_string()))?;
         match self {
             Self::Smtp { client, .. } => {
-                let sent = tokio::time::timeout(
-                    SEND_TIMEOUT,
-                    client.send(msg.envelope(), &msg.formatted()),
-                )
-                .await;
+                // Documents take longer: 30 s, plus a second per 512 KiB attached (a
+                // 15 MiB service gets 60 s, within the outbox's 120 s lease).
+                let limit = SEND_TIMEOUT + Duration::from_secs((size / (512 * 1024)) as u64);
+                let sent =
+                    tokio::time::timeout(limit, client.send(msg.envelope(), &msg.formatted()))
+                        .await;
                 match sent {
                     Ok(Ok(resp)) => Ok(Accepted {
                         reference: format!(
@@ -413,7 +421,7 @@ impl EmailTransport {
                     Ok(Err(e)) => Err(e),
                     Err(_) => Err(SendError::transient(format!(
                         "no answer from the SMTP server within {} s",
-                        SEND_TIMEOUT.as_secs()
+                        limit.as_secs()
                     ))),
                 }
             }

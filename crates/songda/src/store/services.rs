@@ -56,38 +56,23 @@ impl ServiceRecord {
 }
 
 /// Records that the email carrying a service's documents was accepted, in the transaction
-/// that records the acceptance, and the legal time again if that arrival now fixes it.
+/// that records the acceptance: the first acceptance, and never before the deposit (the
+/// email is sent after it; an earlier time is a worker's clock behind). The legal time
+/// stays the deposit's, the earliest arrival.
 pub(crate) async fn record_email_arrival_tx(
     tx: &mut super::Tx<'_>,
     id: ServiceId,
     at: OffsetDateTime,
 ) -> Result<()> {
-    let first = sqlx::query(
-        "UPDATE services SET email_arrived_at = $1 WHERE id = $2 AND email_arrived_at IS NULL",
+    // Times are fixed-width RFC 3339 text, so they compare as they sort.
+    sqlx::query(
+        "UPDATE services SET email_arrived_at = CASE WHEN deposited_at > $1 THEN deposited_at ELSE $1 END
+         WHERE id = $2 AND email_arrived_at IS NULL",
     )
     .bind(ts(at))
     .bind(id.to_string())
     .execute(&mut **tx)
     .await?;
-    if first.rows_affected() == 0 {
-        return Ok(());
-    }
-    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM services s WHERE s.id = $1"
-    )))
-    .bind(id.to_string())
-    .fetch_one(&mut **tx)
-    .await?;
-    let record = row.into_record()?;
-    let legal = record.state().legal_time();
-    if legal.map(|l| (l.at, l.rule)) != record.served_at.zip(record.service_rule) {
-        sqlx::query("UPDATE services SET served_at = $1, service_rule = $2 WHERE id = $3")
-            .bind(legal.map(|l| ts(l.at)))
-            .bind(legal.map(|l| l.rule.as_str()))
-            .bind(id.to_string())
-            .execute(&mut **tx)
-            .await?;
-    }
     Ok(())
 }
 

@@ -865,3 +865,84 @@ async fn a_court_that_serves_by_email_sends_the_documents_and_the_evidence_names
     );
     assert!(body_text(&notice).contains("不附带文书内容"));
 }
+
+/// A Mailbox that refuses, as too large, any message with attachments.
+const NO_ATTACHMENTS_HANDLER: &str = "
+from aiosmtpd.handlers import Mailbox
+
+class NoAttachments(Mailbox):
+    @classmethod
+    def from_cli(cls, parser, *args):
+        return cls(*args)
+
+    async def handle_DATA(self, server, session, envelope):
+        if b'multipart/mixed' in envelope.content:
+            return '552 5.3.4 Message size exceeds fixed maximum message size'
+        return await super().handle_DATA(server, session, envelope)
+";
+
+#[tokio::test]
+async fn an_email_too_large_for_the_server_is_followed_by_the_notice_without_documents() {
+    let port = free_port();
+    let maildir = SmtpServer::maildir();
+    std::fs::write(
+        maildir.path().join("songda_small.py"),
+        NO_ATTACHMENTS_HANDLER,
+    )
+    .unwrap();
+    let child = Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(["-c", "songda_small.NoAttachments"])
+        .arg(maildir.path())
+        .env("PYTHONPATH", maildir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    SmtpServer::wait_listening(port);
+    let smtp = SmtpServer {
+        child,
+        port,
+        maildir,
+    };
+    let app = TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let s = case_with_party(&app, "13900000062", Some("filing_address")).await;
+    songda::actions::staff::set_court_email_documents(
+        &app.state.store,
+        "北京市朝阳区人民法院",
+        "on",
+    )
+    .await
+    .unwrap();
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    let id = svc["id"].as_str().unwrap();
+    app.drain().await;
+    app.drain().await;
+    // The refusal is kept; the notice that only tells went to the same address.
+    let notes = notices_of(&app, id).await;
+    let with_documents = notes.iter().find(|n| n.attach_documents).unwrap();
+    assert_eq!(with_documents.status, "failed");
+    assert!(
+        with_documents
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("552")
+    );
+    let mails: Vec<String> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| body_text(m).contains(&format!("/services/{id}")))
+        .collect();
+    assert_eq!(mails.len(), 1, "the plain notice");
+    assert!(body_text(&mails[0]).contains("不附带文书内容"));
+    assert!(
+        parse_mail(&mails[0])["attachments"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // No email arrived with the documents: the certificate lists the platform alone.
+    let cert = s.clerk.certificate(id).await;
+    assert_eq!(cert["completions"].as_array().unwrap().len(), 1, "{cert}");
+}
