@@ -96,12 +96,7 @@ pub async fn set_court_regime(store: &Store, court_name: &str, regime: &str) -> 
                 .id,
         ),
     };
-    let court = store
-        .courts()
-        .await?
-        .into_iter()
-        .find(|c| c.name == court_name.trim())
-        .ok_or_else(|| AppError::field("court", "no court of this name"))?;
+    let court = court_named(store, court_name).await?;
     store.set_court_regime(court.id, regime).await?;
     Ok(store.court(court.id).await?)
 }
@@ -118,12 +113,16 @@ pub async fn set_court_email_documents(
         "off" => false,
         _ => return Err(AppError::field("email_documents", "say on or off")),
     };
-    let court = store
+    let court = court_named(store, court_name).await?;
+    store.set_court_email_documents(court.id, on).await?;
+    Ok(store.court(court.id).await?)
+}
+
+async fn court_named(store: &Store, name: &str) -> AppResult<Court> {
+    store
         .courts()
         .await?
         .into_iter()
-        .find(|c| c.name == court_name.trim())
-        .ok_or_else(|| AppError::field("court", "no court of this name"))?;
-    store.set_court_email_documents(court.id, on).await?;
-    Ok(store.court(court.id).await?)
+        .find(|c| c.name == name.trim())
+        .ok_or_else(|| AppError::field("court", "no court of this name"))
 }

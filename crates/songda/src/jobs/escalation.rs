@@ -65,16 +65,9 @@ pub async fn after_failure(
             n.recipient,
             why.chars().take(300).collect::<String>()
         );
-        follow.notices.extend(
-            clerk_alert(
-                state,
-                &d,
-                "附文书的电子邮件未能发出",
-                &detail,
-                &format!("clerk_alert:{}:failed", n.id),
-            )
-            .await?,
-        );
+        follow
+            .notices
+            .extend(failure_alert(state, &d, n, "附文书的电子邮件未能发出", &detail).await?);
         return Ok(follow);
     }
     let notes = state.store.service_notifications(service_id).await?;
@@ -126,17 +119,28 @@ pub async fn after_failure(
         n.recipient,
         why.chars().take(300).collect::<String>()
     );
-    follow.notices.extend(
-        clerk_alert(
-            state,
-            &d,
-            "送达提醒发送失败",
-            &detail,
-            &format!("clerk_alert:{}:failed", n.id),
-        )
-        .await?,
-    );
+    follow
+        .notices
+        .extend(failure_alert(state, &d, n, "送达提醒发送失败", &detail).await?);
     Ok(follow)
+}
+
+/// The clerk's alert about the failure of `n`, once per notification.
+async fn failure_alert(
+    state: &AppState,
+    d: &ServiceDetail,
+    n: &Notification,
+    what: &str,
+    detail: &str,
+) -> anyhow::Result<Option<NewNotification>> {
+    clerk_alert(
+        state,
+        d,
+        what,
+        detail,
+        &format!("clerk_alert:{}:failed", n.id),
+    )
+    .await
 }
 
 /// An email to the clerk who served `d`, if their account has an address.

@@ -753,18 +753,8 @@ async fn a_court_that_serves_by_email_sends_the_documents_and_the_evidence_names
     let smtp = SmtpServer::start();
     let app =
         TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{}", smtp.port))).await;
-    // The party's confirmed channels include email (the address in their filing).
-    let s = case_with_party(&app, "13900000061", Some("filing_address")).await;
-    songda::actions::staff::set_court_email_documents(
-        &app.state.store,
-        "北京市朝阳区人民法院",
-        "on",
-    )
-    .await
-    .unwrap();
-    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
-    let id = svc["id"].as_str().unwrap();
-    app.drain().await;
+    let (s, id) = served_by_email(&app, "13900000061").await;
+    let id = id.as_str();
     let cert = s.clerk.certificate(id).await;
     let sha256 = cert["documents"][0]["sha256"].as_str().unwrap().to_string();
 
@@ -866,6 +856,22 @@ async fn a_court_that_serves_by_email_sends_the_documents_and_the_evidence_names
     assert!(body_text(&notice).contains("不附带文书内容"));
 }
 
+/// A case whose party (`phone`) confirmed an email address (the one in their filing), at a
+/// court that serves by email, served and drained: the clerk's case and the service's id.
+async fn served_by_email(app: &TestApp, phone: &str) -> (Served, String) {
+    let s = case_with_party(app, phone, Some("filing_address")).await;
+    songda::actions::staff::set_court_email_documents(
+        &app.state.store,
+        "北京市朝阳区人民法院",
+        "on",
+    )
+    .await
+    .unwrap();
+    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    app.drain().await;
+    (s, svc["id"].as_str().unwrap().to_string())
+}
+
 /// A Mailbox that refuses, as too large, any message with attachments.
 const NO_ATTACHMENTS_HANDLER: &str = "
 from aiosmtpd.handlers import Mailbox
@@ -906,18 +912,8 @@ async fn an_email_too_large_for_the_server_is_followed_by_the_notice_without_doc
         maildir,
     };
     let app = TestApp::spawn_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
-    let s = case_with_party(&app, "13900000062", Some("filing_address")).await;
-    songda::actions::staff::set_court_email_documents(
-        &app.state.store,
-        "北京市朝阳区人民法院",
-        "on",
-    )
-    .await
-    .unwrap();
-    let svc = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
-    let id = svc["id"].as_str().unwrap();
-    app.drain().await;
-    app.drain().await;
+    let (s, id) = served_by_email(&app, "13900000062").await;
+    let id = id.as_str();
     // The refusal is kept; the notice that only tells went to the same address.
     let notes = notices_of(&app, id).await;
     let with_documents = notes.iter().find(|n| n.attach_documents).unwrap();
