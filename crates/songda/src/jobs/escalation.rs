@@ -41,11 +41,11 @@ pub async fn after_failure(
         return Ok(none);
     }
     let d = state.store.service(service_id).await?;
+    let titles = d.titles();
+    let url = format!("{}/services/{service_id}", state.public_url());
     // An email that could not carry the documents (too large for the server, say): the
     // same address still gets the notice that only tells.
     if n.attach_documents {
-        let titles: Vec<String> = d.documents.iter().map(|x| x.title.clone()).collect();
-        let url = format!("{}/services/{service_id}", state.public_url());
         let mut plain = messages::about_service(
             &state.templates,
             Purpose::NewService,
@@ -96,8 +96,6 @@ pub async fn after_failure(
             _ => (None, consented.1.or_else(|| d.party.email.clone())),
         };
         if phone.is_some() || email.is_some() {
-            let titles: Vec<String> = d.documents.iter().map(|x| x.title.clone()).collect();
-            let url = format!("{}/services/{service_id}", state.public_url());
             follow.notices = messages::about_service(
                 &state.templates,
                 Purpose::Escalation,
@@ -154,12 +152,7 @@ pub async fn clerk_alert(
     let Some(email) = state.store.service_clerk_email(d.service.id).await? else {
         return Ok(None);
     };
-    let titles = d
-        .documents
-        .iter()
-        .map(|x| x.title.as_str())
-        .collect::<Vec<_>>()
-        .join("、");
+    let titles = d.titles().join("、");
     let url = format!("{}/cases/{}", state.public_url(), d.case.id);
     let text = state.templates.render(
         "clerk_alert.email",

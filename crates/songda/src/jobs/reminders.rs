@@ -31,7 +31,7 @@ pub async fn queue_due(state: &AppState) -> anyhow::Result<usize> {
                     // still moves on so the service is not picked again.
                     None => (None, None),
                 };
-                let titles: Vec<String> = d.documents.iter().map(|x| x.title.clone()).collect();
+                let titles = d.titles();
                 let url = format!("{}/services/{id}", state.public_url());
                 let served_on = songda_core::timefmt::court_date(d.service.deposited_at);
                 let served_on = format!(

@@ -85,6 +85,13 @@ pub struct ServiceDetail {
     pub documents: Vec<DocumentRecord>,
 }
 
+impl ServiceDetail {
+    /// The titles of its documents, in their order.
+    pub fn titles(&self) -> Vec<String> {
+        self.documents.iter().map(|d| d.title.clone()).collect()
+    }
+}
+
 pub struct NewService {
     pub id: ServiceId,
     pub case_id: CaseId,

@@ -158,10 +158,21 @@ async fn post_regime(
 ) -> Result<Response, PageError> {
     let auth = require_admin(&ctx)?;
     form.check_csrf(auth, ctx.l)?;
-    match staff::set_court_regime(&state.store, form.get("court"), form.get("regime")).await {
+    let saved = staff::set_court_regime(&state.store, form.get("court"), form.get("regime")).await;
+    court_saved(&state, &ctx, saved).await
+}
+
+/// After a court's setting was saved: back to the courts page, or the page again with the
+/// form's error.
+async fn court_saved(
+    state: &AppState,
+    ctx: &Ctx,
+    saved: Result<crate::store::Court, AppError>,
+) -> Result<Response, PageError> {
+    match saved {
         Ok(_) => Ok(see_other("/admin/courts?done=saved")),
         Err(e) if is_form_error(&e) => {
-            courts_page(&state, &ctx, None, FormError::from(ctx.l, &e)).await
+            courts_page(state, ctx, None, FormError::from(ctx.l, &e)).await
         }
         Err(e) => Err(ctx.err(e)),
     }
@@ -174,19 +185,13 @@ async fn post_email_documents(
 ) -> Result<Response, PageError> {
     let auth = require_admin(&ctx)?;
     form.check_csrf(auth, ctx.l)?;
-    match staff::set_court_email_documents(
+    let saved = staff::set_court_email_documents(
         &state.store,
         form.get("court"),
         form.get("email_documents"),
     )
-    .await
-    {
-        Ok(_) => Ok(see_other("/admin/courts?done=saved")),
-        Err(e) if is_form_error(&e) => {
-            courts_page(&state, &ctx, None, FormError::from(ctx.l, &e)).await
-        }
-        Err(e) => Err(ctx.err(e)),
-    }
+    .await;
+    court_saved(&state, &ctx, saved).await
 }
 
 async fn post_staff(

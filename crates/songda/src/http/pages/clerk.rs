@@ -330,12 +330,7 @@ async fn case_page(
             };
             format!("{} → {}: {error}{instead}", n.channel, n.recipient)
         });
-        let titles = d
-            .documents
-            .iter()
-            .map(|x| x.title.as_str())
-            .collect::<Vec<_>>()
-            .join("、");
+        let titles = d.titles().join("、");
         let problem = match (d.service.refusal_reason, failed) {
             (Some(r), _) => Some(format!(
                 "{}{}",
