@@ -7,8 +7,11 @@
 //! announces each year's schedule in the autumn before. [`Calendar::builtin`] carries the
 //! announced years (`holidays.txt`); a deployment adds later years as they are announced.
 
+use crate::document::DocType;
+use crate::timefmt::court_date;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use time::{Date, Duration, Weekday};
+use time::{Date, Duration, OffsetDateTime, Weekday};
 
 /// Official holidays and make-up working days, by date.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,13 +31,25 @@ pub struct CalendarError {
 impl Calendar {
     /// The schedules announced so far (State Council notices, listed in `holidays.txt`).
     pub fn builtin() -> Self {
-        Self::parse(include_str!("holidays.txt")).expect("the built-in calendar is valid")
+        Self::parse(Self::BUILTIN).expect("the built-in calendar is valid")
     }
+
+    /// The built-in calendar data, in the format [`Calendar::parse`] reads.
+    pub const BUILTIN: &'static str = include_str!("holidays.txt");
 
     /// Reads calendar data: one entry per line, `holiday YYYY-MM-DD[..YYYY-MM-DD]` or
     /// `workday YYYY-MM-DD` (a make-up working day); `#` starts a comment.
     pub fn parse(text: &str) -> Result<Self, CalendarError> {
         let mut cal = Self::default();
+        cal.apply(text)?;
+        Ok(cal)
+    }
+
+    /// Applies calendar data over this calendar, line by line: a later line wins, so
+    /// `workday` cancels a holiday listed before and `holiday` a make-up working day. On
+    /// error the calendar is left as it was.
+    pub fn apply(&mut self, text: &str) -> Result<(), CalendarError> {
+        let mut cal = self.clone();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.split('#').next().unwrap_or_default().trim();
             if line.is_empty() {
@@ -75,7 +90,8 @@ impl Calendar {
                     .ok_or_else(|| err("a date past the calendar's end".into()))?;
             }
         }
-        Ok(cal)
+        *self = cal;
+        Ok(())
     }
 
     pub fn add_holiday(&mut self, day: Date) {
@@ -136,6 +152,91 @@ impl Deadline {
     /// Whether the last day was moved past a rest day.
     pub fn moved(&self) -> bool {
         self.ends != self.nominal
+    }
+}
+
+/// The kinds of time limit that service of a document starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// 上诉期限: to appeal a judgment or an appealable ruling (CPL Art. 171).
+    Appeal,
+    /// 答辩期限: the defendant's answer to the complaint (CPL Art. 128).
+    Answer,
+    /// 举证期限: to produce evidence, as the court sets it (CPL Art. 68; Evidence Provisions
+    /// Art. 51).
+    Evidence,
+}
+
+impl LimitKind {
+    pub const ALL: [LimitKind; 3] = [LimitKind::Appeal, LimitKind::Answer, LimitKind::Evidence];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitKind::Appeal => "appeal",
+            LimitKind::Answer => "answer",
+            LimitKind::Evidence => "evidence",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            LimitKind::Appeal => "上诉期限",
+            LimitKind::Answer => "答辩期限",
+            LimitKind::Evidence => "举证期限",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            LimitKind::Appeal => "Time to appeal",
+            LimitKind::Answer => "Time to answer",
+            LimitKind::Evidence => "Time to produce evidence",
+        }
+    }
+
+    /// The provision that sets the limit.
+    pub fn basis(self) -> &'static str {
+        match self {
+            LimitKind::Appeal => "CPL Art. 171",
+            LimitKind::Answer => "CPL Art. 128",
+            LimitKind::Evidence => "CPL Art. 68; Evidence Provisions Art. 51",
+        }
+    }
+}
+
+/// A time limit a served document starts: its kind and length in days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeLimit {
+    pub kind: LimitKind,
+    pub days: u32,
+}
+
+impl TimeLimit {
+    /// The longest limit a court may set here: a year.
+    pub const MAX_DAYS: u32 = 366;
+
+    /// The limit the law sets for a type of document, unless the court says otherwise: 15
+    /// days to appeal a judgment and 10 to appeal a ruling (CPL Art. 171; a ruling that
+    /// cannot be appealed is uploaded without one), 15 days to answer a complaint (CPL Art.
+    /// 128). An evidence period has no default: the court sets it in its notice.
+    pub fn default_for(doc_type: DocType) -> Option<Self> {
+        let (kind, days) = match doc_type {
+            DocType::Judgment => (LimitKind::Appeal, 15),
+            DocType::Ruling => (LimitKind::Appeal, 10),
+            DocType::ComplaintCopy => (LimitKind::Answer, 15),
+            _ => return None,
+        };
+        Some(Self { kind, days })
+    }
+
+    /// When this limit ends for a document served at `served_at`.
+    pub fn from_service(self, served_at: OffsetDateTime, calendar: &Calendar) -> Deadline {
+        Deadline::counted(court_date(served_at), self.days, calendar)
     }
 }
 
@@ -206,6 +307,27 @@ mod tests {
     }
 
     #[test]
+    fn service_late_in_the_day_counts_from_the_court_date() {
+        use time::macros::datetime;
+        let cal = Calendar::builtin();
+        let appeal = TimeLimit::default_for(DocType::Judgment).unwrap();
+        // 2026-03-02 17:30 UTC is 01:30 on Tuesday March 3 in Beijing: the day of service
+        // is the 3rd.
+        let d = appeal.from_service(datetime!(2026-03-02 17:30 UTC), &cal);
+        assert_eq!(d.ends, date!(2026 - 03 - 18));
+        assert_eq!(
+            TimeLimit::default_for(DocType::Ruling).map(|l| l.days),
+            Some(10)
+        );
+        assert_eq!(
+            TimeLimit::default_for(DocType::ComplaintCopy).map(|l| l.kind),
+            Some(LimitKind::Answer)
+        );
+        assert_eq!(TimeLimit::default_for(DocType::Notice), None);
+        assert_eq!(LimitKind::parse("evidence"), Some(LimitKind::Evidence));
+    }
+
+    #[test]
     fn calendar_data_is_checked_line_by_line() {
         let cal = Calendar::parse(
             "# comment\nholiday 2030-10-01..2030-10-07 # national day\nworkday 2030-09-29\n",
@@ -224,5 +346,15 @@ mod tests {
             assert_eq!(Calendar::parse(bad).unwrap_err().line, line, "{bad:?}");
         }
         assert!(Calendar::builtin().years().contains(&2026));
+        // Local data over the built-in calendar: a day off added, a holiday worked.
+        let mut cal = Calendar::builtin();
+        cal.apply("holiday 2026-03-18\nworkday 2026-10-08").unwrap();
+        assert!(cal.is_rest_day(date!(2026 - 03 - 18)));
+        assert!(!cal.is_rest_day(date!(2026 - 10 - 08)));
+        assert!(cal.apply("holiday 2026-03-19\nnonsense").is_err());
+        assert!(
+            !cal.is_rest_day(date!(2026 - 03 - 19)),
+            "a failed apply changes nothing"
+        );
     }
 }

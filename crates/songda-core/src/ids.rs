@@ -83,6 +83,10 @@ id_type!(
     /// One queued notification.
     NotificationId
 );
+id_type!(
+    /// A user's folder of served documents.
+    FolderId
+);
 
 #[cfg(test)]
 mod tests {

@@ -68,6 +68,8 @@ async fn upload(
             tmp: &tmp,
             sha256: sha,
             size: bytes.len() as u64,
+            time_limit: "",
+            time_limit_days: "",
         },
     )
     .await

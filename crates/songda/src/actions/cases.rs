@@ -8,6 +8,7 @@ use crate::state::AppState;
 use crate::store::{CaseRecord, DocumentRecord, NewConsent, NewDocument, NewParty, PartyRecord};
 use songda_core::case::{CaseNumber, CaseTitle};
 use songda_core::consent::{Channel, ConsentBasis, Provenance};
+use songda_core::deadline::{LimitKind, TimeLimit};
 use songda_core::document::{DocType, DocumentTitle, Sha256Hex};
 use songda_core::evidence::{Event, EventType, RecipientRef};
 use songda_core::ids::{CaseId, PartyId};
@@ -160,6 +161,73 @@ pub struct UploadInput<'a> {
     pub tmp: &'a Path,
     pub sha256: Sha256Hex,
     pub size: u64,
+    /// `appeal`, `answer`, `evidence`, `none`, or empty for the law's default for the type.
+    pub time_limit: &'a str,
+    /// The limit's length in days; empty for the default of its kind and type.
+    pub time_limit_days: &'a str,
+}
+
+/// The time limit an upload asks for: the law's default for its type unless the clerk
+/// names one (a ruling that cannot be appealed: `none`; a notice with an evidence period:
+/// `evidence` and its days).
+pub fn parse_time_limit(doc_type: DocType, kind: &str, days: &str) -> AppResult<Option<TimeLimit>> {
+    let default = TimeLimit::default_for(doc_type);
+    let days = match days.trim() {
+        "" => None,
+        d => Some(
+            d.parse::<u32>()
+                .ok()
+                .filter(|d| (1..=TimeLimit::MAX_DAYS).contains(d))
+                .ok_or_else(|| {
+                    AppError::field(
+                        "time_limit_days",
+                        format!(
+                            "time_limit_days must be a whole number of days from 1 to {}",
+                            TimeLimit::MAX_DAYS
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let kind = match kind.trim() {
+        "none" if days.is_some() => {
+            return Err(AppError::field(
+                "time_limit_days",
+                "a document without a time limit takes no time_limit_days",
+            ));
+        }
+        "none" => return Ok(None),
+        "" => match default {
+            Some(d) => d.kind,
+            None if days.is_some() => {
+                return Err(AppError::field(
+                    "time_limit",
+                    "say which time limit the days are for: appeal, answer or evidence",
+                ));
+            }
+            None => return Ok(None),
+        },
+        k => LimitKind::parse(k).ok_or_else(|| {
+            AppError::field(
+                "time_limit",
+                "time_limit must be appeal, answer, evidence or none",
+            )
+        })?,
+    };
+    let days = match (days, default) {
+        (Some(d), _) => d,
+        (None, Some(d)) if d.kind == kind => d.days,
+        (None, _) => {
+            return Err(AppError::field(
+                "time_limit_days",
+                format!(
+                    "say how many days the {} is",
+                    kind.label_en().to_lowercase()
+                ),
+            ));
+        }
+    };
+    Ok(Some(TimeLimit { kind, days }))
 }
 
 /// Checks that the upload is a real PDF, freezes its bytes in the blob store and records
@@ -192,6 +260,7 @@ async fn add_document_inner(
             "doc_type must be one of summons, notice, complaint_copy, evidence, judgment, ruling, mediation_document, decision, other",
         )
     })?;
+    let time_limit = parse_time_limit(doc_type, input.time_limit, input.time_limit_days)?;
     let path = input.tmp.to_path_buf();
     let info = tokio::task::spawn_blocking(move || crate::pdf::inspect(&path))
         .await
@@ -214,6 +283,7 @@ async fn add_document_inner(
                 sha256: &input.sha256,
                 size: input.size as i64,
                 page_count: i64::from(info.page_count),
+                time_limit,
             },
             who.user.id,
             state.now(),

@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod cases;
 pub mod certificate;
+pub mod deadlines;
 pub mod recipient;
+pub mod records;
 pub mod serve;
 pub mod staff;
 pub mod verification;

@@ -1,7 +1,9 @@
 //! JSON shapes of the API's resources, in one place so every endpoint answers alike.
 
+use crate::actions::deadlines::{self, DocumentDeadline};
 use crate::store::{CaseRecord, DocumentRecord, PartyRecord, ServiceDetail};
 use serde_json::{Value, json};
+use songda_core::deadline::Calendar;
 use songda_core::evidence::Event;
 use songda_core::timefmt::rfc3339;
 
@@ -49,10 +51,29 @@ pub fn document_json(d: &DocumentRecord) -> Value {
         "size": d.size,
         "pages": d.page_count,
         "uploaded_at": rfc3339(d.uploaded_at),
+        "time_limit": d.time_limit,
     })
 }
 
-pub fn service_json(d: &ServiceDetail, events: &[Event]) -> Value {
+/// The deadlines a service starts, with the day of service, the last day by days alone and
+/// the last day after rest days.
+pub fn deadlines_json(list: &[DocumentDeadline]) -> Value {
+    list.iter()
+        .map(|x| {
+            json!({
+                "document_id": x.document_id,
+                "kind": x.limit.kind,
+                "days": x.limit.days,
+                "basis": x.limit.kind.basis(),
+                "nominal_end": x.deadline.nominal.to_string(),
+                "ends": x.deadline.ends.to_string(),
+                "moved": x.deadline.moved(),
+            })
+        })
+        .collect()
+}
+
+pub fn service_json(d: &ServiceDetail, events: &[Event], cal: &Calendar) -> Value {
     let s = &d.service;
     json!({
         "id": s.id,
@@ -79,7 +100,9 @@ pub fn service_json(d: &ServiceDetail, events: &[Event]) -> Value {
             "sha256": doc.sha256,
             "size": doc.size,
             "pages": doc.page_count,
+            "time_limit": doc.time_limit,
         })).collect::<Vec<_>>(),
+        "deadlines": deadlines_json(&deadlines::of_service(d, cal)),
         "events": events.iter().map(|e| json!({ "type": e.event_type.as_str(), "at": e.at })).collect::<Vec<_>>(),
     })
 }

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::store::outbox::{NewNotification, enqueue};
 use songda_core::consent::{Channel, ConsentBasis, Provenance};
+use songda_core::deadline::{LimitKind, TimeLimit};
 use songda_core::document::{DocType, Sha256Hex};
 use songda_core::evidence::Event;
 use songda_core::ids::{CaseId, CourtId, DocumentId, PartyId, UserId};
@@ -66,6 +67,8 @@ pub struct DocumentRecord {
     pub size: i64,
     pub page_count: i64,
     pub uploaded_at: OffsetDateTime,
+    /// The time limit its service starts, if any.
+    pub time_limit: Option<TimeLimit>,
 }
 
 pub struct NewParty<'a> {
@@ -94,6 +97,7 @@ pub struct NewDocument<'a> {
     pub sha256: &'a Sha256Hex,
     pub size: i64,
     pub page_count: i64,
+    pub time_limit: Option<TimeLimit>,
 }
 
 row_struct! {
@@ -203,11 +207,14 @@ row_struct! {
         size: i64,
         page_count: i64,
         uploaded_at: String,
+        time_limit: Option<String>,
+        time_limit_days: Option<i64>,
     }
 }
 
 pub(crate) const DOCUMENT_COLUMNS: &str =
-    "d.id, d.case_id, d.title, d.doc_type, d.sha256, d.size, d.page_count, d.uploaded_at";
+    "d.id, d.case_id, d.title, d.doc_type, d.sha256, d.size, d.page_count, d.uploaded_at,
+    d.time_limit, d.time_limit_days";
 
 impl DocumentRow {
     pub(crate) fn into_record(self) -> Result<DocumentRecord> {
@@ -222,6 +229,15 @@ impl DocumentRow {
             size: self.size,
             page_count: self.page_count,
             uploaded_at: parse_time(&self.uploaded_at)?,
+            time_limit: match (self.time_limit.as_deref(), self.time_limit_days) {
+                (Some(kind), Some(days)) => Some(TimeLimit {
+                    kind: LimitKind::parse(kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("time limit {kind}")))?,
+                    days: u32::try_from(days)
+                        .map_err(|_| StoreError::Corrupt(format!("time limit days {days}")))?,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -497,8 +513,9 @@ impl Store {
     ) -> Result<DocumentRecord> {
         let id = DocumentId::new();
         sqlx::query(
-            "INSERT INTO documents (id, case_id, title, doc_type, sha256, size, page_count, uploaded_by, uploaded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO documents (id, case_id, title, doc_type, sha256, size, page_count, uploaded_by, uploaded_at,
+                                    time_limit, time_limit_days)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id.to_string())
         .bind(new.case_id.to_string())
@@ -509,6 +526,8 @@ impl Store {
         .bind(new.page_count)
         .bind(by.to_string())
         .bind(ts(now))
+        .bind(new.time_limit.map(|l| l.kind.as_str()))
+        .bind(new.time_limit.map(|l| i64::from(l.days)))
         .execute(&self.writer)
         .await?;
         self.document(new.case_id, id).await

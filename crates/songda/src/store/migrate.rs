@@ -63,6 +63,16 @@ const SQLITE: &[Migration] = &[
         "email_documents",
         include_str!("../../migrations/sqlite/0010_email_documents.sql"),
     ),
+    (
+        11,
+        "time_limits",
+        include_str!("../../migrations/sqlite/0011_time_limits.sql"),
+    ),
+    (
+        12,
+        "records",
+        include_str!("../../migrations/sqlite/0012_records.sql"),
+    ),
 ];
 const POSTGRES: &[Migration] = &[
     (
@@ -114,6 +124,16 @@ const POSTGRES: &[Migration] = &[
         10,
         "email_documents",
         include_str!("../../migrations/postgres/0010_email_documents.sql"),
+    ),
+    (
+        11,
+        "time_limits",
+        include_str!("../../migrations/postgres/0011_time_limits.sql"),
+    ),
+    (
+        12,
+        "records",
+        include_str!("../../migrations/postgres/0012_records.sql"),
     ),
 ];
 

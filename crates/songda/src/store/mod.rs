@@ -41,21 +41,25 @@ macro_rules! row_struct {
 
 mod accounts;
 mod audit;
+mod calendar;
 mod cases;
 mod certificates;
 mod evidence;
 mod heads;
 mod migrate;
 mod outbox;
+mod records;
 mod services;
 
 pub use accounts::*;
 pub use audit::AuditRow;
+pub use calendar::CalendarVersion;
 pub use cases::*;
 pub use certificates::LogEntry;
 pub use heads::LogKey;
 pub use migrate::apply as migrate;
 pub use outbox::*;
+pub use records::*;
 pub use services::*;
 
 use crate::config::redact_url;

@@ -3,15 +3,13 @@
 
 use super::cases::{CaseRecord, DocumentRecord, PartyRecord, documents_of_service_tx};
 use super::{
-    Result, Store, StoreError, contains_pattern, evidence, exists, parse_id, parse_opt_time,
-    parse_time, ts,
+    Backend, Result, Store, StoreError, evidence, exists, parse_id, parse_opt_time, parse_time, ts,
 };
 use crate::store::outbox::{NewNotification, enqueue};
 use songda_core::consent::{ConsentBasis, Provenance};
-use songda_core::document::DocType;
 use songda_core::evidence::Event;
 use songda_core::ids::{CaseId, DocumentId, PartyId, ServiceId, UserId};
-use songda_core::service::{LegalTime, RefusalReason, ServiceRule, ServiceState, Stage, Status};
+use songda_core::service::{LegalTime, RefusalReason, ServiceRule, ServiceState, Stage};
 use std::collections::hash_map::Entry;
 use time::OffsetDateTime;
 
@@ -129,17 +127,8 @@ pub struct PolicyDecisionRecord {
     pub decided_at: OffsetDateTime,
 }
 
-/// Filters of a recipient's inbox.
-#[derive(Clone, Debug, Default)]
-pub struct InboxFilter {
-    pub case_id: Option<CaseId>,
-    pub doc_type: Option<DocType>,
-    pub status: Option<Status>,
-    pub q: Option<String>,
-}
-
 row_struct! {
-    struct Row {
+    pub(super) struct Row {
         id: String,
         case_id: String,
         party_id: String,
@@ -162,7 +151,7 @@ row_struct! {
     }
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "s.id, s.case_id, s.party_id, s.stage, s.regime, s.provenance, s.consent_basis,
     s.consent_version, s.deposited_at, s.served_at, s.service_rule, s.first_viewed_at, s.signed_at,
     s.refused_at, s.refusal_reason, s.refusal_note, s.created_at, s.verification_code,
@@ -287,6 +276,23 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // What the service is found by in searches (see `records`).
+        let titles = match self.backend {
+            Backend::Sqlite => "group_concat(d.title, ' ')",
+            Backend::Postgres => "string_agg(d.title, ' ')",
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO service_search (service_id, body)
+             SELECT s.id, c.case_number || ' ' || c.title || ' ' || ct.name || ' ' || p.name || ' ' ||
+                    COALESCE((SELECT {titles} FROM service_documents sd JOIN documents d ON d.id = sd.document_id
+                              WHERE sd.service_id = s.id), '')
+             FROM services s JOIN cases c ON c.id = s.case_id JOIN courts ct ON ct.id = c.court_id
+             JOIN parties p ON p.id = s.party_id
+             WHERE s.id = $1"
+        )))
+        .bind(new.id.to_string())
+        .execute(&mut *tx)
+        .await?;
         insert_decision(&mut tx, decision, Some(new.id)).await?;
         evidence::append_all(&mut tx, self.backend, events).await?;
         for n in notifications {
@@ -365,7 +371,7 @@ impl Store {
         })
     }
 
-    async fn details(&self, rows: Vec<Row>) -> Result<Vec<ServiceDetail>> {
+    pub(super) async fn details(&self, rows: Vec<Row>) -> Result<Vec<ServiceDetail>> {
         let mut out = Vec::with_capacity(rows.len());
         let mut conn = self.reader().acquire().await?;
         for row in rows {
@@ -401,50 +407,6 @@ impl Store {
             "SELECT {COLUMNS} FROM services s WHERE s.case_id = $1 ORDER BY s.created_at DESC"
         )))
         .bind(case.to_string())
-        .fetch_all(self.reader())
-        .await?;
-        self.details(rows).await
-    }
-
-    /// The services addressed to the parties a user is bound to: pending first, then
-    /// newest first.
-    pub async fn services_of_user(
-        &self,
-        user: UserId,
-        f: &InboxFilter,
-    ) -> Result<Vec<ServiceDetail>> {
-        let pattern = f.q.as_deref().map(contains_pattern);
-        let like = self.like();
-        let stages: &[&str] = match f.status {
-            None => &["deposited", "viewed", "signed", "refused"],
-            Some(Status::Pending) => &["deposited", "viewed"],
-            Some(Status::Signed) => &["signed"],
-            Some(Status::Refused) => &["refused"],
-        };
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM services s
-             JOIN parties p ON p.id = s.party_id
-             JOIN cases c ON c.id = s.case_id
-             JOIN courts ct ON ct.id = c.court_id
-             WHERE p.bound_user_id = $1
-               AND ($2 IS NULL OR s.case_id = $2)
-               AND ($3 IS NULL OR EXISTS (SELECT 1 FROM service_documents sd JOIN documents d ON d.id = sd.document_id
-                                          WHERE sd.service_id = s.id AND d.doc_type = $3))
-               AND s.stage IN ($4, $5, $6, $7)
-               AND ($8 IS NULL OR c.case_number {like} $8 OR c.case_key {like} $8 OR c.title {like} $8 OR ct.name {like} $8
-                    OR EXISTS (SELECT 1 FROM service_documents sd JOIN documents d ON d.id = sd.document_id
-                               WHERE sd.service_id = s.id AND d.title {like} $8))
-             ORDER BY CASE WHEN s.stage IN ('deposited', 'viewed') THEN 0 ELSE 1 END, s.created_at DESC
-             LIMIT 500"
-        )))
-        .bind(user.to_string())
-        .bind(f.case_id.map(|c| c.to_string()))
-        .bind(f.doc_type.map(|t| t.as_str()))
-        .bind(stages[0])
-        .bind(stages.get(1).copied().unwrap_or(stages[0]))
-        .bind(stages.get(2).copied().unwrap_or(stages[0]))
-        .bind(stages.get(3).copied().unwrap_or(stages[0]))
-        .bind(pattern)
         .fetch_all(self.reader())
         .await?;
         self.details(rows).await

@@ -207,6 +207,18 @@ impl Api {
         .await
         .unwrap()
     }
+    pub async fn delete_path(&self, path: &str) -> Response {
+        self.auth(self.client.delete(format!("{}{path}", self.base)))
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        self.auth(self.client.put(format!("{}{path}", self.base)).json(&body))
+            .send()
+            .await
+            .unwrap()
+    }
     pub async fn upload(
         &self,
         case_id: &str,
@@ -214,16 +226,30 @@ impl Api {
         doc_type: &str,
         bytes: Vec<u8>,
     ) -> Response {
-        let form = multipart::Form::new()
+        self.upload_with(case_id, title, doc_type, bytes, &[]).await
+    }
+    /// An upload with further form fields, such as `time_limit`.
+    pub async fn upload_with(
+        &self,
+        case_id: &str,
+        title: &str,
+        doc_type: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut form = multipart::Form::new()
             .text("title", title.to_string())
-            .text("doc_type", doc_type.to_string())
-            .part(
-                "file",
-                multipart::Part::bytes(bytes)
-                    .file_name("doc.pdf")
-                    .mime_str("application/pdf")
-                    .unwrap(),
-            );
+            .text("doc_type", doc_type.to_string());
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let form = form.part(
+            "file",
+            multipart::Part::bytes(bytes)
+                .file_name("doc.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
         self.auth(
             self.client
                 .post(format!("{}/cases/{case_id}/documents", self.base))
@@ -412,14 +438,20 @@ pub async fn clerk_page(app: &TestApp, path: &str) -> String {
 
 /// A page as the staff member `login` (password-123) sees it.
 pub async fn clerk_page_as(app: &TestApp, login: &str, path: &str) -> String {
+    page_as(app, login, "password-123", path).await
+}
+
+/// A page as the user with this login and password sees it, logged in through the form.
+pub async fn page_as(app: &TestApp, login: &str, password: &str, path: &str) -> String {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
         .unwrap();
+    let login = form_urlencoded::byte_serialize(login.as_bytes()).collect::<String>();
     let r = client
         .post(format!("{}/login", app.url))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("login={login}&password=password-123"))
+        .body(format!("login={login}&password={password}"))
         .send()
         .await
         .unwrap();

@@ -262,6 +262,7 @@ async fn try_serve(store: &Store, w: &World, events: &[Event]) -> Served {
         sha256: &sha256,
         size: 9,
         page_count: 1,
+        time_limit: None,
     };
     let docs = vec![store.add_document(&doc, w.clerk, T0).await.unwrap().id];
     let (id, case_id, party_id) = (ServiceId::new(), w.case.id, w.party);
@@ -340,7 +341,7 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
         migrate(&store).await.unwrap()
     })
     .await;
-    assert_eq!(applied.iter().sum::<usize>(), 10, "{applied:?}");
+    assert_eq!(applied.iter().sum::<usize>(), 12, "{applied:?}");
     let (first, second) = (db.open().await, db.open().await);
     assert_eq!(migrate(&first).await.unwrap(), 0);
     assert_eq!(migrate(&second).await.unwrap(), 0);
@@ -364,7 +365,9 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
             (7, "leaves_once"),
             (8, "delivery_reports"),
             (9, "reminders"),
-            (10, "email_documents")
+            (10, "email_documents"),
+            (11, "time_limits"),
+            (12, "records"),
         ]
     );
 }

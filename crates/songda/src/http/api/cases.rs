@@ -1,7 +1,7 @@
 //! `/cases/*`: the clerk's cases, parties, documents and services.
 
 use crate::actions::cases::{self, NewPartyInput, UploadInput};
-use crate::actions::{Who, clerk_case, serve};
+use crate::actions::{Who, clerk_case, deadlines, serve};
 use crate::error::{AppError, AppResult, Kind};
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::upload;
@@ -169,6 +169,8 @@ async fn post_document(
             tmp: &up.tmp,
             sha256: up.sha256.clone(),
             size: up.size,
+            time_limit: up.field("time_limit"),
+            time_limit_days: up.field("time_limit_days"),
         },
     )
     .await?;
@@ -210,7 +212,8 @@ async fn post_service(
         .collect::<AppResult<Vec<_>>>()?;
     let d = serve::serve(&state, who, case_id, party_id, &doc_ids).await?;
     let events = state.store.service_events(d.service.id).await?;
-    Ok((StatusCode::CREATED, Json(service_json(&d, &events))))
+    let (cal, _) = deadlines::calendar(&state).await?;
+    Ok((StatusCode::CREATED, Json(service_json(&d, &events, &cal))))
 }
 
 async fn get_services(
@@ -220,11 +223,13 @@ async fn get_services(
 ) -> AppResult<Json<Value>> {
     let case = clerk_case(&state, &auth.who, path_id(&id)?).await?;
     let list = state.store.services_of_case(case.id).await?;
+    let (cal, _) = deadlines::calendar(&state).await?;
     let mut items = Vec::with_capacity(list.len());
     for d in &list {
         items.push(service_json(
             d,
             &state.store.service_events(d.service.id).await?,
+            &cal,
         ));
     }
     Ok(Json(json!({ "items": items })))

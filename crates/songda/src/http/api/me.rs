@@ -1,20 +1,23 @@
 //! `/me/*`: the party's cases (bind, address confirmation) and inbox.
 
 use super::cases::path_id;
+use crate::actions::Who;
+use crate::actions::deadlines;
 use crate::actions::recipient::{self, ConsentInput};
-use crate::error::{AppError, AppResult};
+use crate::actions::records::{self, ListParams, MarksInput};
+use crate::error::AppResult;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::views::{case_json, party_json, service_json};
 use crate::state::AppState;
-use crate::store::InboxFilter;
+use crate::store::{ServicePage, ServiceQuery, StatusCounts};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use songda_core::document::DocType;
-use songda_core::service::Status;
+use songda_core::deadline::Calendar;
+use songda_core::timefmt::rfc3339;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +28,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/me/cases/{case_id}/consent/withdraw", post(post_withdraw))
         .route("/me/services", get(get_my_services))
+        .route("/me/services/{id}/marks", put(put_marks))
+        .route("/me/folders", get(get_folders).post(post_folder))
+        .route("/me/folders/{id}", delete(delete_folder))
 }
 
 #[derive(Deserialize)]
@@ -106,61 +112,103 @@ async fn post_withdraw(
     Ok(Json(json!({ "version": version, "active": false })))
 }
 
-#[derive(Deserialize, Default)]
-pub struct InboxQuery {
-    pub case_id: Option<String>,
-    pub doc_type: Option<String>,
-    pub status: Option<String>,
-    pub q: Option<String>,
+/// A page of a list as JSON: the services with the user's markers, the total, the page
+/// and the counts by status.
+pub fn page_json(
+    page: &ServicePage,
+    counts: &StatusCounts,
+    q: &ServiceQuery,
+    events: &[Vec<songda_core::evidence::Event>],
+    cal: &Calendar,
+) -> Value {
+    json!({
+        "items": page.items.iter().zip(events).map(|(x, ev)| {
+            let mut v = service_json(&x.detail, ev, cal);
+            v["pinned"] = json!(x.pinned);
+            v["read_at"] = json!(x.read_at.map(rfc3339));
+            v["folders"] = x.folders.iter().map(|f| json!({"id": f.id, "name": f.name})).collect();
+            v
+        }).collect::<Vec<_>>(),
+        "total": page.total,
+        "limit": q.limit,
+        "offset": q.offset,
+        "counts": {
+            "pending": counts.pending,
+            "signed": counts.signed,
+            "refused": counts.refused,
+            "failed": counts.failed,
+            "all": counts.all(),
+        },
+    })
 }
 
-/// Parses inbox filters; empty values mean "any".
-pub fn inbox_filter(q: &InboxQuery) -> AppResult<InboxFilter> {
-    let nonempty = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    Ok(InboxFilter {
-        case_id: match nonempty(&q.case_id) {
-            Some(c) => Some(
-                c.parse()
-                    .map_err(|_| AppError::field("case_id", "unknown case"))?,
-            ),
-            None => None,
-        },
-        doc_type: match nonempty(&q.doc_type) {
-            Some(t) => Some(
-                DocType::parse(&t)
-                    .ok_or_else(|| AppError::field("doc_type", "unknown document type"))?,
-            ),
-            None => None,
-        },
-        status: match nonempty(&q.status) {
-            Some(s) => Some(Status::parse(&s).ok_or_else(|| {
-                AppError::field("status", "status must be pending, signed or refused")
-            })?),
-            None => None,
-        },
-        q: nonempty(&q.q),
-    })
+/// The JSON of one page of the caller's list.
+pub async fn list_json(state: &AppState, who: &Who, p: &ListParams) -> AppResult<Value> {
+    let q = p.query(state.now(), 100)?;
+    let (page, counts) = records::list(state, who, &q).await?;
+    let (cal, _) = deadlines::calendar(state).await?;
+    let mut events = Vec::with_capacity(page.items.len());
+    for x in &page.items {
+        events.push(state.store.service_events(x.detail.service.id).await?);
+    }
+    Ok(page_json(&page, &counts, &q, &events, &cal))
 }
 
 async fn get_my_services(
     State(state): State<AppState>,
     auth: Auth,
-    Query(q): Query<InboxQuery>,
+    Query(p): Query<ListParams>,
 ) -> AppResult<Json<Value>> {
+    auth.who.party()?;
+    Ok(Json(list_json(&state, &auth.who, &p).await?))
+}
+
+async fn put_marks(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<MarksInput>,
+) -> AppResult<Json<Value>> {
+    let id = path_id(&id)?;
+    records::set_marks(&state, &auth.who, id, &b).await?;
     let user = auth.who.party()?;
-    let filter = inbox_filter(&q)?;
-    let list = state.store.services_of_user(user.id, &filter).await?;
-    let mut items = Vec::with_capacity(list.len());
-    for d in &list {
-        items.push(service_json(
-            d,
-            &state.store.service_events(d.service.id).await?,
-        ));
-    }
-    Ok(Json(json!({ "items": items })))
+    let marks = state.store.marks(user.id, id).await?;
+    Ok(Json(json!({
+        "pinned": marks.pinned,
+        "read_at": marks.read_at.map(rfc3339),
+        "folders": marks.folders.iter().map(|f| json!({"id": f.id, "name": f.name})).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct FolderBody {
+    name: String,
+}
+
+async fn get_folders(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
+    let list = records::folders(&state, &auth.who).await?;
+    Ok(Json(json!({
+        "items": list.iter().map(|(f, n)| json!({"id": f.id, "name": f.name, "count": n})).collect::<Vec<_>>()
+    })))
+}
+
+async fn post_folder(
+    State(state): State<AppState>,
+    auth: Auth,
+    JsonBody(b): JsonBody<FolderBody>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let f = records::create_folder(&state, &auth.who, &b.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": f.id, "name": f.name, "count": 0})),
+    ))
+}
+
+async fn delete_folder(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    records::delete_folder(&state, &auth.who, path_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

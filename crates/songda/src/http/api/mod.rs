@@ -1,6 +1,7 @@
 //! The JSON API v1 (API.md), one router per feature.
 
 mod auth;
+mod calendar;
 mod cases;
 mod log;
 pub mod me;
@@ -16,6 +17,7 @@ use axum::routing::get;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
+        .merge(calendar::router())
         .merge(cases::router())
         .merge(services::router())
         .merge(me::router())

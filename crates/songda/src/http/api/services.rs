@@ -1,7 +1,7 @@
 //! `/services/*`: a service, its documents, sign, refuse, certificate.
 
 use super::cases::path_id;
-use crate::actions::{certificate, recipient};
+use crate::actions::{certificate, deadlines, recipient, records};
 use crate::error::AppResult;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::files;
@@ -33,8 +33,12 @@ async fn get_service(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let d = recipient::visible_service(&state, &auth.who, path_id(&id)?).await?;
+    if recipient::is_recipient(&d, &auth.who) {
+        records::mark_read(&state, &auth.who, d.service.id).await?;
+    }
     let events = state.store.service_events(d.service.id).await?;
-    Ok(Json(service_json(&d, &events)))
+    let (cal, _) = deadlines::calendar(&state).await?;
+    Ok(Json(service_json(&d, &events, &cal)))
 }
 
 #[derive(Deserialize)]

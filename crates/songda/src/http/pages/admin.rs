@@ -4,6 +4,7 @@
 
 use super::party::Opt;
 use super::{Chrome, Ctx, FormData, FormError, PageError, is_form_error, render, see_other};
+use crate::actions::deadlines;
 use crate::actions::staff::{self, BY_DISPATCH_DATE, NewStaff};
 use crate::error::AppError;
 use crate::messages::CODE_MARK;
@@ -15,6 +16,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
+use songda_core::deadline::Calendar;
 use songda_core::policy::REGIMES;
 use songda_core::timefmt::court_seconds;
 
@@ -25,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/courts/regime", post(post_regime))
         .route("/admin/courts/email-documents", post(post_email_documents))
         .route("/admin/staff", post(post_staff))
+        .route("/admin/calendar", get(get_calendar).post(post_calendar))
 }
 
 fn require_admin(ctx: &Ctx) -> Result<&crate::http::extract::Auth, PageError> {
@@ -213,6 +216,91 @@ async fn post_staff(
         Ok(_) => Ok(see_other("/admin/courts?done=staff")),
         Err(e) if is_form_error(&e) => {
             courts_page(&state, &ctx, Some(&form), FormError::from(ctx.l, &e)).await
+        }
+        Err(e) => Err(ctx.err(e)),
+    }
+}
+
+pub struct CalendarLine {
+    pub version: i64,
+    pub saved_by: String,
+    pub saved_at: String,
+    pub lines: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin_calendar.html")]
+struct CalendarPage {
+    c: Chrome,
+    /// The local data in the form: the latest saved, or what was just rejected.
+    body: String,
+    builtin: &'static str,
+    years: String,
+    versions: Vec<CalendarLine>,
+    err: FormError,
+}
+
+async fn calendar_page(
+    state: &AppState,
+    ctx: &Ctx,
+    body: Option<&str>,
+    err: FormError,
+) -> Result<Response, PageError> {
+    let versions = deadlines::versions(state).await.map_err(|e| ctx.err(e))?;
+    let (cal, _) = deadlines::calendar(state).await.map_err(|e| ctx.err(e))?;
+    let body = match body {
+        Some(b) => b.to_string(),
+        None => versions.first().map(|v| v.body.clone()).unwrap_or_default(),
+    };
+    let status = err.status;
+    Ok(FormError::apply(
+        status,
+        render(&CalendarPage {
+            c: ctx.chrome(),
+            body,
+            builtin: Calendar::BUILTIN,
+            years: cal
+                .years()
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(ctx.l.t("、", ", ")),
+            versions: versions
+                .iter()
+                .map(|v| CalendarLine {
+                    version: v.version,
+                    saved_by: v.saved_by.clone(),
+                    saved_at: court_seconds(v.saved_at),
+                    lines: v.body.lines().filter(|l| !l.trim().is_empty()).count(),
+                })
+                .collect(),
+            err,
+        }),
+    ))
+}
+
+async fn get_calendar(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    require_admin(&ctx)?;
+    calendar_page(&state, &ctx, None, FormError::default()).await
+}
+
+async fn post_calendar(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = require_admin(&ctx)?;
+    form.check_csrf(auth, ctx.l)?;
+    match deadlines::save_calendar(&state, &auth.who, form.get("calendar")).await {
+        Ok(_) => Ok(see_other("/admin/calendar?done=saved")),
+        Err(e) if is_form_error(&e) => {
+            calendar_page(
+                &state,
+                &ctx,
+                Some(form.get("calendar")),
+                FormError::from(ctx.l, &e),
+            )
+            .await
         }
         Err(e) => Err(ctx.err(e)),
     }

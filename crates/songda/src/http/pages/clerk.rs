@@ -153,6 +153,7 @@ pub struct DocItem {
     pub sha_short: String,
     pub sha256: String,
     pub uploaded: String,
+    pub time_limit: String,
 }
 
 pub struct BoardRow {
@@ -421,6 +422,17 @@ async fn case_page(
                 sha_short: x.sha256.as_str()[..12].to_string(),
                 sha256: x.sha256.to_string(),
                 uploaded: court_minutes(x.uploaded_at),
+                time_limit: x
+                    .time_limit
+                    .map(|t| {
+                        format!(
+                            "{} {}{}",
+                            l.t(t.kind.label_zh(), t.kind.label_en()),
+                            t.days,
+                            l.t("日", " days")
+                        )
+                    })
+                    .unwrap_or_else(|| l.t("无", "None").to_string()),
             })
             .collect(),
         case,
@@ -514,6 +526,8 @@ async fn post_document(
                 tmp: &up.tmp,
                 sha256: up.sha256.clone(),
                 size: up.size,
+                time_limit: up.field("time_limit"),
+                time_limit_days: up.field("time_limit_days"),
             },
         )
         .await

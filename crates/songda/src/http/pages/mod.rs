@@ -101,6 +101,7 @@ impl Chrome {
             Some(Role::Admin) => vec![
                 ("/admin/courts", l.t("法院与人员", "Courts and staff")),
                 ("/admin/outbox", l.t("短信与邮件", "SMS and email")),
+                ("/admin/calendar", l.t("节假日", "Holidays")),
             ],
             None => vec![],
         };
@@ -396,6 +397,9 @@ fn field_label(l: Lang, field: &str) -> &'static str {
         "consent_basis" => l.t("同意方式", "Consent basis"),
         "court" => l.t("法院", "Court"),
         "regime" => l.t("适用规则", "Regime"),
+        "calendar" => l.t("节假日数据", "Calendar data"),
+        "time_limit" => l.t("期限", "Time limit"),
+        "time_limit_days" => l.t("期限天数", "Days of the time limit"),
         _ => l.t("输入", "Input"),
     }
 }

@@ -1,12 +1,12 @@
 //! The party's pages: inbox with filters, signature records, binding a case, and the
 //! address confirmation.
 
-use super::service::{ServiceRow, service_row};
+use super::service::{ServiceRow, listed_row};
 use super::{Chrome, Ctx, FormData, FormError, PageError, is_form_error, render, see_other};
 use crate::actions::recipient::{self, ConsentInput};
-use crate::http::api::me::{InboxQuery, inbox_filter};
+use crate::actions::records::{self, ListParams};
 use crate::state::AppState;
-use crate::store::{CaseRecord, InboxFilter, PartyRecord};
+use crate::store::{CaseRecord, PartyRecord, ServiceQuery, StatusFilter};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -15,7 +15,6 @@ use axum::routing::{get, post};
 use songda_core::consent::{Channel, NOTICE, NOTICE_VERSION};
 use songda_core::document::DocType;
 use songda_core::ids::CaseId;
-use songda_core::service::Status;
 use songda_core::timefmt::court_minutes;
 
 pub fn router() -> Router<AppState> {
@@ -59,9 +58,21 @@ struct InboxPage {
     tabs: Vec<Tab>,
     rows: Vec<ServiceRow>,
     cases: Vec<Opt>,
+    courts: Vec<Opt>,
     types: Vec<Opt>,
+    sorts: Vec<Opt>,
+    folders: Vec<FolderLink>,
+    pager: Pager,
     q: String,
+    from: String,
+    to: String,
     status: String,
+    pinned_href: String,
+    pinned: bool,
+    unread_href: String,
+    unread: bool,
+    all_href: String,
+    in_folder: bool,
     my_cases: Vec<CaseLine>,
     /// A filter besides the status tab is active: show the filter form open.
     filtered: bool,
@@ -102,86 +113,146 @@ fn consent_text(c: &Chrome, p: &PartyRecord) -> (String, bool) {
     }
 }
 
+/// The link to a list with the current parameters and some changed; a changed filter
+/// goes back to the first page.
+pub struct ListLink {
+    base: &'static str,
+    params: Vec<(&'static str, String)>,
+}
+
+impl ListLink {
+    pub fn new(base: &'static str, p: &ListParams) -> Self {
+        let fields: [(&'static str, &Option<String>); 12] = [
+            ("status", &p.status),
+            ("case_id", &p.case_id),
+            ("court_id", &p.court_id),
+            ("doc_type", &p.doc_type),
+            ("q", &p.q),
+            ("from", &p.from),
+            ("to", &p.to),
+            ("folder_id", &p.folder_id),
+            ("pinned", &p.pinned),
+            ("unread", &p.unread),
+            ("pending_days", &p.pending_days),
+            ("sort", &p.sort),
+        ];
+        Self {
+            base,
+            params: fields
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    v.as_deref()
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| (k, v.to_string()))
+                })
+                .collect(),
+        }
+    }
+
+    /// This list with `key` set to `value` (removed when empty) and `offset` as given.
+    pub fn with(&self, changes: &[(&'static str, &str)], offset: u32) -> String {
+        let mut params: Vec<(&str, String)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
+            .cloned()
+            .collect();
+        params.extend(
+            changes
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (*k, v.to_string())),
+        );
+        if offset > 0 {
+            params.push(("offset", offset.to_string()));
+        }
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &params {
+            ser.append_pair(k, v);
+        }
+        let query = ser.finish();
+        if query.is_empty() {
+            self.base.to_string()
+        } else {
+            format!("{}?{query}", self.base)
+        }
+    }
+}
+
+/// Where a page of a list is, and the links to its neighbours.
+pub struct Pager {
+    pub first: i64,
+    pub last: i64,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+pub fn pager(link: &ListLink, q: &ServiceQuery, shown: usize, total: i64) -> Pager {
+    let (offset, limit) = (q.offset, q.limit);
+    Pager {
+        first: if shown == 0 { 0 } else { i64::from(offset) + 1 },
+        last: i64::from(offset) + shown as i64,
+        total,
+        prev: (offset > 0).then(|| link.with(&[], offset.saturating_sub(limit))),
+        next: (i64::from(offset) + (shown as i64) < total).then(|| link.with(&[], offset + limit)),
+    }
+}
+
+pub struct FolderLink {
+    pub id: String,
+    pub name: String,
+    pub count: i64,
+    pub href: String,
+    pub current: bool,
+}
+
 async fn get_inbox(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(q): Query<InboxQuery>,
+    Query(mut p): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let auth = ctx.require()?;
     let user = auth.who.party().map_err(|e| ctx.err(e))?;
     let c = ctx.chrome();
     let l = c.l;
-    let all_statuses = q.status.as_deref() == Some("all");
-    let filter = inbox_filter(&InboxQuery {
-        status: if all_statuses { None } else { q.status.clone() },
-        ..q
-    })
-    .map_err(|e| ctx.err(e))?;
-    // Pending first, and the default view.
-    let status = match (all_statuses, filter.status) {
-        (true, _) => None,
-        (false, None) => Some(Status::Pending),
-        (false, s) => s,
-    };
-    // One query for every status: the tab counts and the rows come from the same list.
-    let all = state
-        .store
-        .services_of_user(
-            user.id,
-            &InboxFilter {
-                status: None,
-                ..filter.clone()
-            },
-        )
+    // Pending is the default view; `all` lists every status.
+    if p.status.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        p.status = Some("pending".into());
+    }
+    let q = p.query(state.now(), 20).map_err(|e| ctx.err(e))?;
+    let (page, counts) = records::list(&state, &auth.who, &q)
         .await
-        .map_err(|e| ctx.err(e.into()))?;
-    let rows: Vec<ServiceRow> = all
-        .iter()
-        .filter(|d| status.is_none_or(|s| d.service.stage.status() == s))
-        .map(|d| service_row(l, d))
-        .collect();
-    let count = |s: Status| all.iter().filter(|d| d.service.stage.status() == s).count();
-    let keep = |status: &str| {
-        let mut parts = vec![format!("status={status}")];
-        if let Some(c) = filter.case_id {
-            parts.push(format!("case_id={c}"));
-        }
-        if let Some(t) = filter.doc_type {
-            parts.push(format!("doc_type={}", t.as_str()));
-        }
-        if let Some(q) = &filter.q {
-            parts.push(format!(
-                "q={}",
-                form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
-            ));
-        }
-        format!("/inbox?{}", parts.join("&"))
+        .map_err(|e| ctx.err(e))?;
+    let link = ListLink::new("/inbox", &p);
+    let status = q.status;
+    let tab = |s: &'static str, label, count, current| Tab {
+        href: link.with(&[("status", s)], 0),
+        label,
+        count: count as usize,
+        current,
     };
     let tabs = vec![
-        Tab {
-            href: keep("pending"),
-            label: l.t("待签收", "Pending"),
-            count: count(Status::Pending),
-            current: status == Some(Status::Pending),
-        },
-        Tab {
-            href: keep("signed"),
-            label: l.t("已签收", "Signed"),
-            count: count(Status::Signed),
-            current: status == Some(Status::Signed),
-        },
-        Tab {
-            href: keep("refused"),
-            label: l.t("已拒收", "Refused"),
-            count: count(Status::Refused),
-            current: status == Some(Status::Refused),
-        },
-        Tab {
-            href: keep("all"),
-            label: l.t("全部", "All"),
-            count: all.len(),
-            current: status.is_none(),
-        },
+        tab(
+            "pending",
+            l.t("待签收", "Pending"),
+            counts.pending,
+            status == Some(StatusFilter::Pending),
+        ),
+        tab(
+            "signed",
+            l.t("已签收", "Signed"),
+            counts.signed,
+            status == Some(StatusFilter::Signed),
+        ),
+        tab(
+            "refused",
+            l.t("已拒收", "Refused"),
+            counts.refused,
+            status == Some(StatusFilter::Refused),
+        ),
+        tab("all", l.t("全部", "All"), counts.all(), status.is_none()),
     ];
     let bound = state
         .store
@@ -193,30 +264,100 @@ async fn get_inbox(
         .map(|(case, _)| Opt {
             value: case.id.to_string(),
             label: case.case_number.clone(),
-            selected: filter.case_id == Some(case.id),
+            selected: q.case_id == Some(case.id),
         })
         .collect();
+    let mut courts: Vec<Opt> = Vec::new();
+    for (case, _) in &bound {
+        if !courts.iter().any(|o| o.value == case.court_id.to_string()) {
+            courts.push(Opt {
+                value: case.court_id.to_string(),
+                label: case.court_name.clone(),
+                selected: q.court_id == Some(case.court_id),
+            });
+        }
+    }
     let types = DocType::ALL
         .iter()
         .map(|t| Opt {
             value: t.as_str().to_string(),
             label: l.t(t.label_zh(), t.label_en()).to_string(),
-            selected: filter.doc_type == Some(*t),
+            selected: q.doc_type == Some(*t),
+        })
+        .collect();
+    let sorts = [
+        (
+            "default",
+            l.t("置顶和待签收在前", "Pinned and pending first"),
+        ),
+        ("newest", l.t("最新在前", "Newest first")),
+        ("oldest", l.t("最早在前", "Oldest first")),
+        ("case", l.t("按案号", "By case number")),
+    ]
+    .into_iter()
+    .map(|(v, label)| Opt {
+        value: v.into(),
+        label: label.into(),
+        selected: q.sort.as_str() == v,
+    })
+    .collect();
+    let folders = records::folders(&state, &auth.who)
+        .await
+        .map_err(|e| ctx.err(e))?
+        .into_iter()
+        .map(|(f, n)| FolderLink {
+            href: link.with(&[("folder_id", &f.id.to_string()), ("status", "all")], 0),
+            current: q.folder == Some(f.id),
+            id: f.id.to_string(),
+            name: f.name,
+            count: n,
         })
         .collect();
     let my_cases = bound
         .iter()
-        .map(|(case, p)| case_line(&c, case, p))
+        .map(|(case, party)| case_line(&c, case, party))
         .collect();
+    let rows: Vec<ServiceRow> = page.items.iter().map(|x| listed_row(l, x)).collect();
+    let pager = pager(&link, &q, rows.len(), page.total);
     Ok(render(&InboxPage {
         c,
         tabs,
         rows,
         cases,
+        courts,
         types,
-        filtered: filter.case_id.is_some() || filter.doc_type.is_some() || filter.q.is_some(),
-        q: filter.q.unwrap_or_default(),
+        sorts,
+        folders,
+        pager,
+        filtered: q.case_id.is_some()
+            || q.court_id.is_some()
+            || q.doc_type.is_some()
+            || q.q.is_some()
+            || q.from.is_some()
+            || q.until.is_some()
+            || q.sort != Default::default(),
+        q: q.q.clone().unwrap_or_default(),
+        from: p.from.clone().unwrap_or_default(),
+        to: p.to.clone().unwrap_or_default(),
         status: status.map(|s| s.as_str()).unwrap_or("all").to_string(),
+        pinned_href: link.with(
+            &[
+                ("pinned", if q.pinned { "" } else { "1" }),
+                ("status", "all"),
+            ],
+            0,
+        ),
+        pinned: q.pinned,
+        unread_href: link.with(
+            &[
+                ("unread", if q.unread { "" } else { "1" }),
+                ("status", "all"),
+            ],
+            0,
+        ),
+        unread: q.unread,
+        all_href: link.with(&[("folder_id", ""), ("pinned", ""), ("unread", "")], 0),
+        in_folder: q.folder.is_some(),
         my_cases,
     }))
 }
@@ -226,24 +367,64 @@ async fn get_inbox(
 struct RecordsPage {
     c: Chrome,
     rows: Vec<ServiceRow>,
+    pager: Pager,
+    tabs: Vec<Tab>,
+    q: String,
+    csv_href: String,
 }
 
-async fn get_records(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+async fn get_records(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(mut p): Query<ListParams>,
+) -> Result<Response, PageError> {
     let auth = ctx.require()?;
-    let user = auth.who.party().map_err(|e| ctx.err(e))?;
+    auth.who.party().map_err(|e| ctx.err(e))?;
     let l = ctx.l;
-    let rows = state
-        .store
-        .services_of_user(user.id, &InboxFilter::default())
+    if !matches!(p.status.as_deref(), Some("signed" | "refused")) {
+        p.status = Some("done".into());
+    }
+    let q = p.query(state.now(), 50).map_err(|e| ctx.err(e))?;
+    let (page, counts) = records::list(&state, &auth.who, &q)
         .await
-        .map_err(|e| ctx.err(e.into()))?
-        .iter()
-        .filter(|d| d.service.stage.status() != Status::Pending)
-        .map(|d| service_row(l, d))
-        .collect();
+        .map_err(|e| ctx.err(e))?;
+    let link = ListLink::new("/records", &p);
+    let tab = |s: &'static str, label, count: i64, current| Tab {
+        href: link.with(&[("status", s)], 0),
+        label,
+        count: count as usize,
+        current,
+    };
+    let tabs = vec![
+        tab(
+            "done",
+            l.t("全部", "All"),
+            counts.signed + counts.refused,
+            q.status == Some(StatusFilter::Done),
+        ),
+        tab(
+            "signed",
+            l.t("已签收", "Signed"),
+            counts.signed,
+            q.status == Some(StatusFilter::Signed),
+        ),
+        tab(
+            "refused",
+            l.t("已拒收", "Refused"),
+            counts.refused,
+            q.status == Some(StatusFilter::Refused),
+        ),
+    ];
+    let rows: Vec<ServiceRow> = page.items.iter().map(|x| listed_row(l, x)).collect();
+    let pager = pager(&link, &q, rows.len(), page.total);
+    let csv_href = ListLink::new("/records.csv", &p).with(&[], 0);
     Ok(render(&RecordsPage {
         c: ctx.chrome(),
         rows,
+        pager,
+        tabs,
+        q: q.q.unwrap_or_default(),
+        csv_href,
     }))
 }
 

@@ -2,11 +2,12 @@
 //! through a confirmation step, and the printable signature record (送达回证).
 
 use super::{Chrome, Ctx, FormData, FormError, Lang, PageError, is_form_error, render, see_other};
-use crate::actions::recipient;
+use crate::actions::deadlines::{self, DocumentDeadline};
+use crate::actions::{recipient, records};
 use crate::error::AppError;
 use crate::http::files;
 use crate::state::AppState;
-use crate::store::ServiceDetail;
+use crate::store::{Listed, ServiceDetail};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -39,6 +40,9 @@ pub struct ServiceRow {
     pub status: &'static str,
     pub status_label: &'static str,
     pub unread: bool,
+    pub pinned: bool,
+    /// The listing user's folders it is filed in.
+    pub folders: Vec<String>,
     pub time: String,
     pub time_iso: String,
     pub served: String,
@@ -75,6 +79,8 @@ pub fn service_row(l: Lang, d: &ServiceDetail) -> ServiceRow {
         status,
         status_label,
         unread: d.service.stage == Stage::Deposited,
+        pinned: false,
+        folders: Vec::new(),
         time: court_minutes(d.service.deposited_at),
         time_iso: rfc3339(d.service.deposited_at),
         served: d
@@ -82,6 +88,16 @@ pub fn service_row(l: Lang, d: &ServiceDetail) -> ServiceRow {
             .served_at
             .map(court_minutes)
             .unwrap_or_else(|| l.t("尚未送达", "Not yet served").to_string()),
+    }
+}
+
+/// A row of a recipient's list: unread until they opened it, with their pin and folders.
+pub fn listed_row(l: Lang, x: &Listed) -> ServiceRow {
+    ServiceRow {
+        unread: x.read_at.is_none(),
+        pinned: x.pinned,
+        folders: x.folders.iter().map(|f| f.name.clone()).collect(),
+        ..service_row(l, &x.detail)
     }
 }
 
@@ -162,6 +178,48 @@ fn doc_views(l: Lang, d: &ServiceDetail) -> Vec<DocView> {
         .collect()
 }
 
+/// A deadline as the service pages show it.
+pub struct DeadlineLine {
+    pub label: String,
+    /// The last day, `YYYY-MM-DD`.
+    pub ends: String,
+    pub detail: String,
+}
+
+pub fn deadline_lines(l: Lang, list: &[DocumentDeadline]) -> Vec<DeadlineLine> {
+    list.iter()
+        .map(|x| {
+            let (kind, days) = (x.limit.kind, x.limit.days);
+            let mut detail = if l.en {
+                format!(
+                    "{days} days from the day after service ({}; CPL Art. 85)",
+                    kind.basis()
+                )
+            } else {
+                format!("{days} 日，自送达次日起算（{}；CPL Art. 85）", kind.basis())
+            };
+            if x.deadline.moved() {
+                detail.push_str(&if l.en {
+                    format!(
+                        "; the last day, {}, is a rest day, so the time limit ends on the next working day",
+                        x.deadline.nominal
+                    )
+                } else {
+                    format!(
+                        "；届满日 {} 为节假日或休息日，顺延至其后第一个工作日",
+                        x.deadline.nominal
+                    )
+                });
+            }
+            DeadlineLine {
+                label: format!("{} · {}", l.t(kind.label_zh(), kind.label_en()), x.title),
+                ends: x.deadline.ends.to_string(),
+                detail,
+            }
+        })
+        .collect()
+}
+
 /// Everything the service and record pages show.
 pub struct ServiceView {
     pub row: ServiceRow,
@@ -181,6 +239,8 @@ pub struct ServiceView {
     pub refused: Option<String>,
     pub refusal: Option<String>,
     pub timeline: Vec<TimelineItem>,
+    /// The time limits service started, once it took effect.
+    pub deadlines: Vec<DeadlineLine>,
     /// The clerk who served (送达人).
     pub served_by: String,
 }
@@ -203,6 +263,7 @@ async fn view(
     let l = ctx.l;
     let s = &d.service;
     let regime = Regime::by_id(&s.regime);
+    let (cal, _) = deadlines::calendar(state).await.map_err(|e| ctx.err(e))?;
     let v = ServiceView {
         row: service_row(l, &d),
         case_title: d.case.title.clone(),
@@ -246,6 +307,7 @@ async fn view(
             }
         }),
         timeline: timeline(l, &events),
+        deadlines: deadline_lines(l, &deadlines::of_service(&d, &cal)),
         served_by: events
             .iter()
             .find(|e| e.event_type == songda_core::evidence::EventType::SubmissionAcceptance)
@@ -271,6 +333,9 @@ async fn get_service(
     if v.is_recipient {
         let auth = ctx.require()?;
         recipient::record_access(&state, &auth.who, &d, None, false)
+            .await
+            .map_err(|e| ctx.err(e))?;
+        records::mark_read(&state, &auth.who, d.service.id)
             .await
             .map_err(|e| ctx.err(e))?;
         let events = state

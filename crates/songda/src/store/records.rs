@@ -1,0 +1,635 @@
+//! Lists of services: a recipient's documents and a court's records, filtered, searched,
+//! sorted and paginated; and each user's own markers on what was served on them (pinned,
+//! read) and folders.
+//!
+//! Search works on one text per service (`service_search`: case number, case title,
+//! court, recipient, document titles). Chinese has no spaces between words, so the index
+//! is of trigrams: on SQLite an FTS5 trigram index answers terms of three or more
+//! characters; shorter terms, and every term on PostgreSQL (where `pg_trgm` indexes LIKE),
+//! are matched with LIKE.
+
+use super::services::{COLUMNS, Row};
+use super::{Backend, Result, ServiceDetail, Store, StoreError, conflict_on_unique, parse_id, ts};
+use songda_core::document::DocType;
+use songda_core::ids::{CaseId, CourtId, FolderId, ServiceId, UserId};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// Whose services a list is drawn from.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope {
+    /// Served on the parties a user is bound to.
+    User(UserId),
+    /// Served by a court.
+    Court(CourtId),
+}
+
+/// The status filter of a list. `Failed` is a service still awaiting the recipient about
+/// which a notification could not be delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    Pending,
+    Signed,
+    Refused,
+    Failed,
+    /// Signed or refused.
+    Done,
+}
+
+impl StatusFilter {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "signed" => Self::Signed,
+            "refused" => Self::Refused,
+            "failed" => Self::Failed,
+            "done" => Self::Done,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Signed => "signed",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+            Self::Done => "done",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Pinned first (a user's list), then awaiting the recipient, then newest.
+    #[default]
+    Default,
+    Newest,
+    Oldest,
+    /// By case number, then newest.
+    CaseNumber,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "default" => Self::Default,
+            "newest" => Self::Newest,
+            "oldest" => Self::Oldest,
+            "case" => Self::CaseNumber,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Newest => "newest",
+            Self::Oldest => "oldest",
+            Self::CaseNumber => "case",
+        }
+    }
+}
+
+/// What a list shows. Every filter is optional; `limit` is capped at [`MAX_PAGE`].
+#[derive(Clone, Debug, Default)]
+pub struct ServiceQuery {
+    pub case_id: Option<CaseId>,
+    pub court_id: Option<CourtId>,
+    pub doc_type: Option<DocType>,
+    pub status: Option<StatusFilter>,
+    /// Deposited at or after.
+    pub from: Option<OffsetDateTime>,
+    /// Deposited before.
+    pub until: Option<OffsetDateTime>,
+    /// Still awaiting the recipient, deposited before this time.
+    pub pending_since: Option<OffsetDateTime>,
+    pub q: Option<String>,
+    /// In this folder of the listing user.
+    pub folder: Option<FolderId>,
+    pub pinned: bool,
+    pub unread: bool,
+    pub sort: Sort,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// The most rows one page holds.
+pub const MAX_PAGE: u32 = 500;
+
+/// A listed service with the listing user's markers.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub detail: ServiceDetail,
+    pub pinned: bool,
+    pub read_at: Option<OffsetDateTime>,
+    pub folders: Vec<Folder>,
+}
+
+/// One page of a list and how many services match in all.
+#[derive(Clone, Debug)]
+pub struct ServicePage {
+    pub items: Vec<Listed>,
+    pub total: i64,
+}
+
+/// How many services match, by status, with every filter but the status applied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub pending: i64,
+    pub signed: i64,
+    pub refused: i64,
+    pub failed: i64,
+}
+
+impl StatusCounts {
+    pub fn all(&self) -> i64 {
+        self.pending + self.signed + self.refused
+    }
+}
+
+/// A user's markers on one service.
+#[derive(Clone, Debug, Default)]
+pub struct Marks {
+    pub pinned: bool,
+    pub read_at: Option<OffsetDateTime>,
+    pub folders: Vec<Folder>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Folder {
+    pub id: FolderId,
+    pub name: String,
+}
+
+/// The search terms of a query: words split at spaces, wildcards and quotes dropped, at
+/// most five.
+pub fn search_terms(q: &str) -> Vec<String> {
+    q.split_whitespace()
+        .map(|t| t.replace(['%', '_', '\\', '"'], ""))
+        .filter(|t| !t.is_empty())
+        .take(5)
+        .collect()
+}
+
+/// A WHERE clause with its bound values, numbered as they are added.
+struct Where {
+    parts: Vec<String>,
+    binds: Vec<String>,
+}
+
+impl Where {
+    fn arg(&mut self, v: impl Into<String>) -> String {
+        self.binds.push(v.into());
+        format!("${}", self.binds.len())
+    }
+
+    fn and(&mut self, part: String) {
+        self.parts.push(part);
+    }
+
+    fn sql(&self) -> String {
+        if self.parts.is_empty() {
+            "1 = 1".into()
+        } else {
+            self.parts.join(" AND ")
+        }
+    }
+
+    fn query_as<'q, T>(
+        &'q self,
+        sql: String,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for b in &self.binds {
+            q = q.bind(b.as_str());
+        }
+        q
+    }
+}
+
+const PENDING: &str = "s.stage IN ('deposited', 'viewed')";
+const FAILED: &str =
+    "EXISTS (SELECT 1 FROM outbox o WHERE o.service_id = s.id AND o.status = 'failed')";
+
+impl Store {
+    fn filter(&self, scope: Scope, q: &ServiceQuery, with_status: bool) -> Where {
+        let mut w = Where {
+            parts: Vec::new(),
+            binds: Vec::new(),
+        };
+        match scope {
+            Scope::User(u) => {
+                let u = w.arg(u.to_string());
+                w.and(format!(
+                    "s.party_id IN (SELECT p.id FROM parties p WHERE p.bound_user_id = {u})"
+                ));
+                if let Some(f) = q.folder {
+                    let f = w.arg(f.to_string());
+                    w.and(format!(
+                        "s.id IN (SELECT fs.service_id FROM folder_services fs JOIN folders f ON f.id = fs.folder_id
+                                  WHERE fs.folder_id = {f} AND f.user_id = {u})"
+                    ));
+                }
+                if q.pinned {
+                    w.and(format!(
+                        "EXISTS (SELECT 1 FROM service_marks m WHERE m.user_id = {u} AND m.service_id = s.id AND m.pinned = 1)"
+                    ));
+                }
+                if q.unread {
+                    w.and(format!(
+                        "NOT EXISTS (SELECT 1 FROM service_marks m WHERE m.user_id = {u} AND m.service_id = s.id AND m.read_at IS NOT NULL)"
+                    ));
+                }
+            }
+            Scope::Court(c) => {
+                let c = w.arg(c.to_string());
+                w.and(format!(
+                    "s.case_id IN (SELECT c.id FROM cases c WHERE c.court_id = {c})"
+                ));
+            }
+        }
+        if let Some(c) = q.case_id {
+            let c = w.arg(c.to_string());
+            w.and(format!("s.case_id = {c}"));
+        }
+        if let Some(c) = q.court_id {
+            let c = w.arg(c.to_string());
+            w.and(format!(
+                "s.case_id IN (SELECT c.id FROM cases c WHERE c.court_id = {c})"
+            ));
+        }
+        if let Some(t) = q.doc_type {
+            let t = w.arg(t.as_str());
+            w.and(format!(
+                "EXISTS (SELECT 1 FROM service_documents sd JOIN documents d ON d.id = sd.document_id
+                         WHERE sd.service_id = s.id AND d.doc_type = {t})"
+            ));
+        }
+        if let Some(t) = q.from {
+            let t = w.arg(ts(t));
+            w.and(format!("s.deposited_at >= {t}"));
+        }
+        if let Some(t) = q.until {
+            let t = w.arg(ts(t));
+            w.and(format!("s.deposited_at < {t}"));
+        }
+        if let Some(t) = q.pending_since {
+            let t = w.arg(ts(t));
+            w.and(format!("{PENDING} AND s.deposited_at < {t}"));
+        }
+        let terms = q.q.as_deref().map(search_terms).unwrap_or_default();
+        let (long, short): (Vec<_>, Vec<_>) = match self.backend {
+            // FTS5's trigram index answers terms of three characters or more.
+            Backend::Sqlite => terms.iter().partition(|t| t.chars().count() >= 3),
+            Backend::Postgres => (Vec::new(), terms.iter().collect()),
+        };
+        if !long.is_empty() {
+            let phrase = long
+                .iter()
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let m = w.arg(phrase);
+            w.and(format!(
+                "s.id IN (SELECT ss.service_id FROM service_search ss WHERE ss.id IN
+                          (SELECT rowid FROM service_search_fts WHERE service_search_fts MATCH {m}))"
+            ));
+        }
+        let like = self.like();
+        for t in short {
+            let p = w.arg(format!("%{t}%"));
+            w.and(format!(
+                "EXISTS (SELECT 1 FROM service_search ss WHERE ss.service_id = s.id AND ss.body {like} {p})"
+            ));
+        }
+        if with_status {
+            match q.status {
+                None => {}
+                Some(StatusFilter::Pending) => w.and(PENDING.into()),
+                Some(StatusFilter::Signed) => w.and("s.stage = 'signed'".into()),
+                Some(StatusFilter::Refused) => w.and("s.stage = 'refused'".into()),
+                Some(StatusFilter::Failed) => w.and(format!("{PENDING} AND {FAILED}")),
+                Some(StatusFilter::Done) => w.and("s.stage IN ('signed', 'refused')".into()),
+            }
+        }
+        w
+    }
+
+    /// One page of services in `scope` matching `q`, with the total that match.
+    pub async fn list_services(&self, scope: Scope, q: &ServiceQuery) -> Result<ServicePage> {
+        let mut w = self.filter(scope, q, true);
+        let (total,): (i64,) = w
+            .query_as(format!("SELECT COUNT(*) FROM services s WHERE {}", w.sql()))
+            .fetch_one(self.reader())
+            .await?;
+        let order = match (q.sort, scope) {
+            (Sort::Default, Scope::User(u)) => {
+                let u = w.arg(u.to_string());
+                format!(
+                    "(SELECT COALESCE(MAX(m.pinned), 0) FROM service_marks m WHERE m.user_id = {u} AND m.service_id = s.id) DESC,
+                     CASE WHEN {PENDING} THEN 0 ELSE 1 END, s.created_at DESC, s.id"
+                )
+            }
+            (Sort::Default, Scope::Court(_)) => {
+                format!("CASE WHEN {PENDING} THEN 0 ELSE 1 END, s.created_at DESC, s.id")
+            }
+            (Sort::Newest, _) => "s.created_at DESC, s.id".into(),
+            (Sort::Oldest, _) => "s.created_at, s.id".into(),
+            (Sort::CaseNumber, _) => {
+                "(SELECT c.case_number FROM cases c WHERE c.id = s.case_id), s.created_at DESC, s.id"
+                    .into()
+            }
+        };
+        let limit = q.limit.clamp(1, MAX_PAGE);
+        let rows: Vec<Row> = w
+            .query_as(format!(
+                "SELECT {COLUMNS} FROM services s WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {}",
+                w.sql(),
+                q.offset
+            ))
+            .fetch_all(self.reader())
+            .await?;
+        let details = self.details(rows).await?;
+        let items = match scope {
+            Scope::User(u) => self.with_marks(u, details).await?,
+            Scope::Court(_) => details
+                .into_iter()
+                .map(|detail| Listed {
+                    detail,
+                    pinned: false,
+                    read_at: None,
+                    folders: Vec::new(),
+                })
+                .collect(),
+        };
+        Ok(ServicePage { items, total })
+    }
+
+    /// How many services in `scope` match `q` (its status aside), by status.
+    pub async fn count_services(&self, scope: Scope, q: &ServiceQuery) -> Result<StatusCounts> {
+        let w = self.filter(scope, q, false);
+        let rows: Vec<(String, i64)> = w
+            .query_as(format!(
+                "SELECT s.stage, COUNT(*) FROM services s WHERE {} GROUP BY s.stage",
+                w.sql()
+            ))
+            .fetch_all(self.reader())
+            .await?;
+        let mut counts = StatusCounts::default();
+        for (stage, n) in rows {
+            match stage.as_str() {
+                "deposited" | "viewed" => counts.pending += n,
+                "signed" => counts.signed += n,
+                "refused" => counts.refused += n,
+                other => return Err(StoreError::Corrupt(format!("stage {other}"))),
+            }
+        }
+        let (failed,): (i64,) = w
+            .query_as(format!(
+                "SELECT COUNT(*) FROM services s WHERE {} AND {PENDING} AND {FAILED}",
+                w.sql()
+            ))
+            .fetch_one(self.reader())
+            .await?;
+        counts.failed = failed;
+        Ok(counts)
+    }
+
+    async fn with_marks(&self, user: UserId, details: Vec<ServiceDetail>) -> Result<Vec<Listed>> {
+        if details.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = Where {
+            parts: Vec::new(),
+            binds: Vec::new(),
+        };
+        let u = w.arg(user.to_string());
+        let ids = details
+            .iter()
+            .map(|d| w.arg(d.service.id.to_string()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let marks: Vec<(String, i64, Option<String>)> = w
+            .query_as(format!(
+                "SELECT service_id, pinned, read_at FROM service_marks WHERE user_id = {u} AND service_id IN ({ids})"
+            ))
+            .fetch_all(self.reader())
+            .await?;
+        let mut marks: HashMap<String, (bool, Option<OffsetDateTime>)> = marks
+            .into_iter()
+            .map(|(id, pinned, read)| Ok((id, (pinned != 0, super::parse_opt_time(read)?))))
+            .collect::<Result<_>>()?;
+        let filed: Vec<(String, String, String)> = w
+            .query_as(format!(
+                "SELECT fs.service_id, f.id, f.name FROM folder_services fs JOIN folders f ON f.id = fs.folder_id
+                 WHERE f.user_id = {u} AND fs.service_id IN ({ids}) ORDER BY f.name"
+            ))
+            .fetch_all(self.reader())
+            .await?;
+        let mut folders: HashMap<String, Vec<Folder>> = HashMap::new();
+        for (service, id, name) in filed {
+            folders.entry(service).or_default().push(Folder {
+                id: parse_id(&id)?,
+                name,
+            });
+        }
+        Ok(details
+            .into_iter()
+            .map(|detail| {
+                let id = detail.service.id.to_string();
+                let (pinned, read_at) = marks.remove(&id).unwrap_or_default();
+                Listed {
+                    pinned,
+                    read_at,
+                    folders: folders.remove(&id).unwrap_or_default(),
+                    detail,
+                }
+            })
+            .collect())
+    }
+
+    /// A user's markers on one service.
+    pub async fn marks(&self, user: UserId, service: ServiceId) -> Result<Marks> {
+        let row: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT pinned, read_at FROM service_marks WHERE user_id = $1 AND service_id = $2",
+        )
+        .bind(user.to_string())
+        .bind(service.to_string())
+        .fetch_optional(self.reader())
+        .await?;
+        let (pinned, read_at) = row.unwrap_or_default();
+        let folders: Vec<(String, String)> = sqlx::query_as(
+            "SELECT f.id, f.name FROM folder_services fs JOIN folders f ON f.id = fs.folder_id
+             WHERE f.user_id = $1 AND fs.service_id = $2 ORDER BY f.name",
+        )
+        .bind(user.to_string())
+        .bind(service.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        Ok(Marks {
+            pinned: pinned != 0,
+            read_at: super::parse_opt_time(read_at)?,
+            folders: folders
+                .into_iter()
+                .map(|(id, name)| {
+                    Ok(Folder {
+                        id: parse_id(&id)?,
+                        name,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    /// Pins a service to the top of a user's list, or unpins it.
+    pub async fn set_pinned(&self, user: UserId, service: ServiceId, pinned: bool) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO service_marks (user_id, service_id, pinned) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, service_id) DO UPDATE SET pinned = excluded.pinned",
+        )
+        .bind(user.to_string())
+        .bind(service.to_string())
+        .bind(i64::from(pinned))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a service read by a user (the first time counts), or unread again.
+    pub async fn set_read(
+        &self,
+        user: UserId,
+        service: ServiceId,
+        read: Option<OffsetDateTime>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO service_marks (user_id, service_id, read_at) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, service_id) DO UPDATE SET
+               read_at = CASE WHEN excluded.read_at IS NULL THEN NULL
+                              ELSE COALESCE(service_marks.read_at, excluded.read_at) END",
+        )
+        .bind(user.to_string())
+        .bind(service.to_string())
+        .bind(read.map(ts))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// A user's folders with how many services each holds, by name.
+    pub async fn folders(&self, user: UserId) -> Result<Vec<(Folder, i64)>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT f.id, f.name, (SELECT COUNT(*) FROM folder_services fs WHERE fs.folder_id = f.id)
+             FROM folders f WHERE f.user_id = $1 ORDER BY f.name",
+        )
+        .bind(user.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, n)| {
+                Ok((
+                    Folder {
+                        id: parse_id(&id)?,
+                        name,
+                    },
+                    n,
+                ))
+            })
+            .collect()
+    }
+
+    /// A new folder; `Conflict("folder_exists")` if the user has one of that name.
+    pub async fn create_folder(
+        &self,
+        user: UserId,
+        name: &str,
+        now: OffsetDateTime,
+    ) -> Result<Folder> {
+        let id = FolderId::new();
+        sqlx::query("INSERT INTO folders (id, user_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id.to_string())
+            .bind(user.to_string())
+            .bind(name)
+            .bind(ts(now))
+            .execute(&self.writer)
+            .await
+            .map_err(conflict_on_unique("folder_exists"))?;
+        Ok(Folder {
+            id,
+            name: name.to_string(),
+        })
+    }
+
+    /// Deletes a user's folder; the services in it stay where they were. `NotFound` if
+    /// the user has no such folder.
+    pub async fn delete_folder(&self, user: UserId, folder: FolderId) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let owned: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM folders WHERE id = $1 AND user_id = $2")
+                .bind(folder.to_string())
+                .bind(user.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if owned.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM folder_services WHERE folder_id = $1")
+            .bind(folder.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM folders WHERE id = $1")
+            .bind(folder.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Files services in a user's folders, replacing where they were filed: `folders`
+    /// must all be the user's (`NotFound` otherwise).
+    pub async fn file_service(
+        &self,
+        user: UserId,
+        service: ServiceId,
+        folders: &[FolderId],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for f in folders {
+            let owned: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM folders WHERE id = $1 AND user_id = $2")
+                    .bind(f.to_string())
+                    .bind(user.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if owned.is_none() {
+                return Err(StoreError::NotFound);
+            }
+        }
+        sqlx::query(
+            "DELETE FROM folder_services WHERE service_id = $1
+               AND folder_id IN (SELECT id FROM folders WHERE user_id = $2)",
+        )
+        .bind(service.to_string())
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await?;
+        for f in folders {
+            sqlx::query(
+                "INSERT INTO folder_services (folder_id, service_id, added_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (folder_id, service_id) DO NOTHING",
+            )
+            .bind(f.to_string())
+            .bind(service.to_string())
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,353 @@
+//! A recipient's documents across cases and courts: found by any fragment of a Chinese
+//! title, case number, court or name; filtered, sorted and paged; pinned, read and filed in
+//! folders of their own.
+
+use crate::helpers::{Api, TestApp, binding_code, expect_error, new_case, page_as};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use songda::store::Role;
+use songda_core::timefmt::court_date;
+
+const PHONE: &str = "13800138031";
+
+/// Serves `docs` (title, type) one by one on 李四 in a new case of the clerk's court;
+/// returns the binding code and the services' ids.
+async fn case_with(
+    app: &TestApp,
+    clerk: &Api,
+    number: &str,
+    docs: &[(&str, &str)],
+) -> (String, Vec<String>) {
+    let case = new_case(clerk, number, "张三诉李四买卖合同纠纷").await;
+    let case_id = case["id"].as_str().unwrap();
+    let party = clerk
+        .json_ok(
+            clerk
+                .post(
+                    &format!("/cases/{case_id}/parties"),
+                    json!({"name": "李四", "role": "defendant", "phone": PHONE, "consent_basis": "prior_agreement"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let code = binding_code(&app.last_sms(PHONE).await);
+    let mut ids = Vec::new();
+    for (title, doc_type) in docs {
+        let s =
+            crate::helpers::upload_and_serve(clerk, case_id, &party["id"], title, doc_type).await;
+        ids.push(s["id"].as_str().unwrap().to_string());
+    }
+    (code, ids)
+}
+
+struct World {
+    party: Api,
+    judgment: String,
+    notice: String,
+    summons: String,
+    ruling: String,
+    court2: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let clerk = app.clerk().await;
+    let clerk2 = app
+        .staff(Role::Clerk, "clerk2", Some("上海市浦东新区人民法院"))
+        .await;
+    let (code1, a) = case_with(
+        app,
+        &clerk,
+        "(2026)京0105民初30001号",
+        &[
+            ("民事判决书（一审）", "judgment"),
+            ("应诉通知书", "notice"),
+            ("开庭传票", "summons"),
+        ],
+    )
+    .await;
+    let (code2, b) = case_with(
+        app,
+        &clerk2,
+        "(2026)沪0115民初40002号",
+        &[("民事裁定书（管辖权异议）", "ruling")],
+    )
+    .await;
+    let party = app.party("李四", PHONE).await;
+    for (number, code) in [
+        ("(2026)京0105民初30001号", &code1),
+        ("(2026)沪0115民初40002号", &code2),
+    ] {
+        party
+            .json_ok(
+                party
+                    .post("/me/cases", json!({"case_number": number, "code": code}))
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+    }
+    let court2 = app
+        .state
+        .store
+        .courts()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "上海市浦东新区人民法院")
+        .unwrap()
+        .id
+        .to_string();
+    World {
+        party,
+        judgment: a[0].clone(),
+        notice: a[1].clone(),
+        summons: a[2].clone(),
+        ruling: b[0].clone(),
+        court2,
+    }
+}
+
+async fn list(api: &Api, query: &str) -> Value {
+    api.json_ok(
+        api.get(&format!("/me/services?{query}")).await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(v: &[&String]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn any_fragment_of_a_chinese_title_case_number_or_court_finds_the_document() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let q = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    for (term, want) in [
+        // Two characters (matched without the trigram index) and three or more (with it).
+        ("判决", vec![&w.judgment]),
+        ("裁定书", vec![&w.ruling]),
+        ("管辖权异议", vec![&w.ruling]),
+        ("一审", vec![&w.judgment]),
+        ("浦东新区", vec![&w.ruling]),
+        ("30001", vec![&w.judgment, &w.notice, &w.summons]),
+        ("传票 开庭", vec![&w.summons]),
+        ("李四", vec![&w.judgment, &w.notice, &w.summons, &w.ruling]),
+        ("不存在的文书", vec![]),
+        ("%", vec![&w.judgment, &w.notice, &w.summons, &w.ruling]),
+    ] {
+        let v = list(&w.party, &format!("q={}", q(term))).await;
+        assert_eq!(ids(&v), sorted(&want), "{term}");
+        assert_eq!(v["total"], want.len(), "{term}");
+    }
+    // Filters: a court, a type, a day range in court time, a status.
+    let v = list(&w.party, &format!("court_id={}", w.court2)).await;
+    assert_eq!(ids(&v), sorted(&[&w.ruling]));
+    let v = list(&w.party, "doc_type=notice").await;
+    assert_eq!(ids(&v), sorted(&[&w.notice]));
+    let today = court_date(app.state.now());
+    let v = list(&w.party, &format!("from={today}&to={today}")).await;
+    assert_eq!(v["total"], 4);
+    let v = list(&w.party, &format!("to={}", today.previous_day().unwrap())).await;
+    assert_eq!(v["total"], 0);
+    let v = list(&w.party, "status=failed").await;
+    assert_eq!(
+        (v["total"].as_i64(), v["counts"]["pending"].as_i64()),
+        (Some(0), Some(4))
+    );
+    for bad in [
+        "status=lost",
+        "from=2026-13-01",
+        "limit=9999",
+        "sort=random",
+        "case_id=x",
+    ] {
+        expect_error(
+            w.party.get(&format!("/me/services?{bad}")).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+        )
+        .await;
+    }
+
+    // The page finds it too.
+    let page = page_as(
+        &app,
+        PHONE,
+        "secret-pass",
+        &format!("/inbox?status=all&q={}", q("判决")),
+    )
+    .await;
+    assert!(page.contains(&format!("data-service=\"{}\"", w.judgment)));
+    assert!(!page.contains(&format!("data-service=\"{}\"", w.notice)));
+}
+
+#[tokio::test]
+async fn pages_pins_unread_markers_and_folders_are_the_recipients_own() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let all = [&w.judgment, &w.notice, &w.summons, &w.ruling];
+
+    // Two pages of two: nothing twice, nothing missed.
+    let p1 = list(&w.party, "limit=2&sort=newest").await;
+    let p2 = list(&w.party, "limit=2&offset=2&sort=newest").await;
+    assert_eq!(
+        (p1["total"].as_i64(), p2["items"].as_array().unwrap().len()),
+        (Some(4), 2)
+    );
+    let mut both = ids(&p1);
+    both.extend(ids(&p2));
+    both.sort();
+    assert_eq!(both, sorted(&all));
+
+    // Unread until opened.
+    assert_eq!(list(&w.party, "unread=1").await["total"], 4);
+    w.party
+        .json_ok(
+            w.party.get(&format!("/services/{}", w.notice)).await,
+            StatusCode::OK,
+        )
+        .await;
+    let v = list(&w.party, "unread=1").await;
+    assert_eq!(ids(&v), sorted(&[&w.judgment, &w.summons, &w.ruling]));
+    let marks = w
+        .party
+        .json_ok(
+            w.party
+                .put(
+                    &format!("/me/services/{}/marks", w.notice),
+                    json!({"read": false}),
+                )
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(marks["read_at"], Value::Null);
+    assert_eq!(list(&w.party, "unread=1").await["total"], 4);
+
+    // A pinned document comes first.
+    w.party
+        .json_ok(
+            w.party
+                .put(
+                    &format!("/me/services/{}/marks", w.summons),
+                    json!({"pinned": true}),
+                )
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    let v = list(&w.party, "").await;
+    assert_eq!(v["items"][0]["id"], w.summons.as_str());
+    assert_eq!(v["items"][0]["pinned"], true);
+    assert_eq!(
+        ids(&list(&w.party, "pinned=1").await),
+        sorted(&[&w.summons])
+    );
+
+    // Folders group documents across cases.
+    let f = w
+        .party
+        .json_ok(
+            w.party.post("/me/folders", json!({"name": "需上诉"})).await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let fid = f["id"].as_str().unwrap();
+    expect_error(
+        w.party
+            .post("/me/folders", json!({"name": " 需上诉 "}))
+            .await,
+        StatusCode::CONFLICT,
+        "folder_exists",
+    )
+    .await;
+    expect_error(
+        w.party.post("/me/folders", json!({"name": ""})).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_field",
+    )
+    .await;
+    for s in [&w.judgment, &w.ruling] {
+        let m = w
+            .party
+            .json_ok(
+                w.party
+                    .put(
+                        &format!("/me/services/{s}/marks"),
+                        json!({"folder_ids": [fid]}),
+                    )
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(m["folders"][0]["name"], "需上诉");
+    }
+    assert_eq!(
+        ids(&list(&w.party, &format!("folder_id={fid}")).await),
+        sorted(&[&w.judgment, &w.ruling])
+    );
+    let folders = w
+        .party
+        .json_ok(w.party.get("/me/folders").await, StatusCode::OK)
+        .await;
+    assert_eq!(folders["items"][0]["count"], 2);
+    let page = page_as(
+        &app,
+        PHONE,
+        "secret-pass",
+        &format!("/inbox?status=all&folder_id={fid}"),
+    )
+    .await;
+    assert!(page.contains("需上诉") && page.contains(&format!("data-service=\"{}\"", w.ruling)));
+
+    // Someone else can neither mark these services nor use the folder.
+    let other = app.party("王五", "13800138032").await;
+    expect_error(
+        other
+            .put(
+                &format!("/me/services/{}/marks", w.ruling),
+                json!({"pinned": true}),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(list(&other, &format!("folder_id={fid}")).await["total"], 0);
+    expect_error(
+        other.delete_path(&format!("/me/folders/{fid}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    // Deleting the folder keeps its documents.
+    let r = w.party.delete_path(&format!("/me/folders/{fid}")).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(list(&w.party, "").await["total"], 4);
+    assert_eq!(
+        list(&w.party, "").await["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| !x["folders"].as_array().unwrap().is_empty())
+            .count(),
+        0
+    );
+}
