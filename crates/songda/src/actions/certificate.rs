@@ -201,6 +201,11 @@ async fn assemble(state: &AppState, d: &ServiceDetail, keys: &[PublicKey]) -> Ap
 /// subset of a CJK font, its verification code and a QR code of the verification link.
 pub async fn build_pdf(state: &AppState, d: &ServiceDetail) -> AppResult<Vec<u8>> {
     let cert = build(state, d).await?;
+    render_pdf(state, cert).await
+}
+
+/// A certificate already built, laid out as the printable PDF.
+pub async fn render_pdf(state: &AppState, cert: Value) -> AppResult<Vec<u8>> {
     let font = state.certificate_font().await.map_err(|e| {
         tracing::error!(error = %e, "no font for printable certificates");
         AppError::new(

@@ -3,6 +3,7 @@
 //! and the HTML pages both call these, so a rule is enforced once.
 
 pub mod accounts;
+pub mod bundle;
 pub mod cases;
 pub mod certificate;
 pub mod deadlines;

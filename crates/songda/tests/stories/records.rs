@@ -351,3 +351,143 @@ async fn pages_pins_unread_markers_and_folders_are_the_recipients_own() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_selection_downloads_as_a_zip_whose_hashes_and_certificates_verify() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    w.party.sign(&w.judgment).await;
+    app.drain().await;
+    let r = w
+        .party
+        .post(
+            "/services/bundle",
+            json!({"service_ids": [w.judgment, w.ruling, w.judgment]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    zip.extract(dir.path()).unwrap();
+    let root = std::fs::read_dir(dir.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+
+    // Every file is listed with its hash, and the hashes hold.
+    let sums = std::fs::read_to_string(root.join("SHA256SUMS")).unwrap();
+    let mut listed = 0;
+    for line in sums.lines() {
+        let (hash, path) = line.split_once("  ").unwrap();
+        let data = std::fs::read(root.join(path)).unwrap();
+        assert_eq!(
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data)),
+            hash,
+            "{path}"
+        );
+        listed += 1;
+    }
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+    let services = manifest["services"].as_array().unwrap();
+    assert_eq!(
+        services.len(),
+        2,
+        "a service selected twice is bundled once"
+    );
+    // Two documents, two certificates of two files each, and the manifest.
+    assert_eq!(listed, 2 + 4 + 1);
+
+    // Each certificate verifies offline against the document beside it.
+    let keys = app
+        .anon()
+        .json_ok(app.anon().get("/log/public-key").await, StatusCode::OK)
+        .await;
+    std::fs::write(dir.path().join("keys.json"), keys.to_string()).unwrap();
+    for s in services {
+        let doc = root.join(s["documents"][0]["file"].as_str().unwrap());
+        let cert = root.join(s["certificate"]["json"].as_str().unwrap());
+        assert!(
+            root.join(s["certificate"]["pdf"].as_str().unwrap())
+                .exists()
+        );
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_songda"))
+            .arg("verify")
+            .arg(&cert)
+            .arg("--public-key")
+            .arg(dir.path().join("keys.json"))
+            .arg("--document")
+            .arg(&doc)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+    let signed = services
+        .iter()
+        .find(|s| s["id"] == w.judgment.as_str())
+        .unwrap();
+    assert_eq!(signed["status"], "signed");
+    assert_eq!(signed["deadlines"][0]["kind"], "appeal");
+
+    // The download is recorded as the recipient's handover of the documents.
+    let svc = w
+        .party
+        .json_ok(
+            w.party.get(&format!("/services/{}", w.ruling)).await,
+            StatusCode::OK,
+        )
+        .await;
+    assert!(
+        svc["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "ContentHandover"),
+        "{svc}"
+    );
+
+    // Someone else's service, nothing selected, or a stranger asking: refused, nothing leaks.
+    let other = app.party("王五", "13800138033").await;
+    expect_error(
+        other
+            .post("/services/bundle", json!({"service_ids": [w.judgment]}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    expect_error(
+        w.party
+            .post("/services/bundle", json!({"service_ids": []}))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_field",
+    )
+    .await;
+
+    // The list exports as CSV, the Chinese intact.
+    let r = w.party.get("/me/services.csv?status=all&sort=case").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = r.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(lines[0].starts_with("\u{feff}送达编号,法院,案号"));
+    assert!(
+        csv.contains("民事判决书（一审）") && csv.contains("上诉期限 "),
+        "{csv}"
+    );
+
+    // The records page offers the same, and its CSV holds what was signed.
+    let page = page_as(&app, PHONE, "secret-pass", "/records").await;
+    assert!(page.contains("id=\"download-bundle\"") && page.contains("/records.csv"));
+    assert!(page.contains(&format!("value=\"{}\"", w.judgment)));
+}

@@ -2,6 +2,7 @@
 
 use super::cases::path_id;
 use crate::actions::Who;
+use crate::actions::bundle;
 use crate::actions::deadlines;
 use crate::actions::recipient::{self, ConsentInput};
 use crate::actions::records::{self, ListParams, MarksInput};
@@ -11,7 +12,8 @@ use crate::http::views::{case_json, party_json, service_json};
 use crate::state::AppState;
 use crate::store::{ServicePage, ServiceQuery, StatusCounts};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -28,6 +30,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/me/cases/{case_id}/consent/withdraw", post(post_withdraw))
         .route("/me/services", get(get_my_services))
+        .route("/me/services.csv", get(get_my_services_csv))
         .route("/me/services/{id}/marks", put(put_marks))
         .route("/me/folders", get(get_folders).post(post_folder))
         .route("/me/folders/{id}", delete(delete_folder))
@@ -161,6 +164,33 @@ async fn get_my_services(
 ) -> AppResult<Json<Value>> {
     auth.who.party()?;
     Ok(Json(list_json(&state, &auth.who, &p).await?))
+}
+
+async fn get_my_services_csv(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(p): Query<ListParams>,
+) -> AppResult<Response> {
+    auth.who.party()?;
+    let q = p.query(state.now(), 100)?;
+    let csv = bundle::list_csv(&state, &auth.who, &q, false).await?;
+    Ok(csv_response(csv, "services.csv"))
+}
+
+/// A CSV download.
+pub fn csv_response(csv: String, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        csv,
+    )
+        .into_response()
 }
 
 async fn put_marks(

@@ -5,7 +5,7 @@ mod calendar;
 mod cases;
 mod log;
 pub mod me;
-mod services;
+pub mod services;
 mod sms;
 
 use crate::state::AppState;

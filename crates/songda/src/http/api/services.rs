@@ -1,7 +1,7 @@
 //! `/services/*`: a service, its documents, sign, refuse, certificate.
 
 use super::cases::path_id;
-use crate::actions::{certificate, deadlines, recipient, records};
+use crate::actions::{bundle, certificate, deadlines, recipient, records};
 use crate::error::AppResult;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::files;
@@ -19,6 +19,7 @@ use songda_core::timefmt::rfc3339;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/services/bundle", post(post_bundle))
         .route("/services/{id}", get(get_service))
         .route("/services/{id}/documents/{document_id}", get(get_document))
         .route("/services/{id}/sign", post(post_sign))
@@ -137,4 +138,39 @@ async fn get_certificate_pdf(
         pdf,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+struct BundleBody {
+    service_ids: Vec<String>,
+}
+
+async fn post_bundle(
+    State(state): State<AppState>,
+    auth: Auth,
+    JsonBody(b): JsonBody<BundleBody>,
+) -> AppResult<Response> {
+    let ids = b
+        .service_ids
+        .iter()
+        .map(|s| path_id(s))
+        .collect::<AppResult<Vec<ServiceId>>>()?;
+    let zip = bundle::bundle(&state, &auth.who, &ids).await?;
+    Ok(zip_response(zip))
+}
+
+/// A bundle download.
+pub fn zip_response(zip: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"songda-records.zip\"".to_string(),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        zip,
+    )
+        .into_response()
 }

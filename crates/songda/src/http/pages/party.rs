@@ -3,8 +3,12 @@
 
 use super::service::{ServiceRow, listed_row};
 use super::{Chrome, Ctx, FormData, FormError, PageError, is_form_error, render, see_other};
+use crate::actions::bundle;
 use crate::actions::recipient::{self, ConsentInput};
-use crate::actions::records::{self, ListParams};
+use crate::actions::records::{self, ListParams, MarksInput};
+use crate::error::AppError;
+use crate::http::api::me::csv_response;
+use crate::http::api::services::zip_response;
 use crate::state::AppState;
 use crate::store::{CaseRecord, PartyRecord, ServiceQuery, StatusFilter};
 use askama::Template;
@@ -14,13 +18,17 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use songda_core::consent::{Channel, NOTICE, NOTICE_VERSION};
 use songda_core::document::DocType;
-use songda_core::ids::CaseId;
+use songda_core::ids::{CaseId, ServiceId};
 use songda_core::timefmt::court_minutes;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/inbox", get(get_inbox))
         .route("/records", get(get_records))
+        .route("/records.csv", get(get_records_csv))
+        .route("/records/bundle", post(post_bundle))
+        .route("/services/{id}/marks", post(post_marks))
+        .route("/folders", post(post_folder))
         .route("/bind", get(get_bind).post(post_bind))
         .route(
             "/my/cases/{case_id}/consent",
@@ -426,6 +434,114 @@ async fn get_records(
         q: q.q.unwrap_or_default(),
         csv_href,
     }))
+}
+
+async fn get_records_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(mut p): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    auth.who.party().map_err(|e| ctx.err(e))?;
+    if p.status.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        p.status = Some("done".into());
+    }
+    let q = p.query(state.now(), 50).map_err(|e| ctx.err(e))?;
+    let csv = bundle::list_csv(&state, &auth.who, &q, ctx.l.en)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    Ok(csv_response(csv, "records.csv"))
+}
+
+async fn post_bundle(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    form.check_csrf(auth, ctx.l)?;
+    let ids = form
+        .all("service")
+        .iter()
+        .map(|s| s.parse().map_err(|_| AppError::not_found()))
+        .collect::<Result<Vec<ServiceId>, _>>()
+        .map_err(|e| ctx.err(e))?;
+    let zip = bundle::bundle(&state, &auth.who, &ids)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    Ok(zip_response(zip))
+}
+
+/// Pins or unpins, marks unread, or files a service in folders, from its page.
+async fn post_marks(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    form.check_csrf(auth, ctx.l)?;
+    let id: ServiceId = id.parse().map_err(|_| ctx.err(AppError::not_found()))?;
+    let input = match form.get("action") {
+        "pin" => MarksInput {
+            pinned: Some(true),
+            ..Default::default()
+        },
+        "unpin" => MarksInput {
+            pinned: Some(false),
+            ..Default::default()
+        },
+        "unread" => MarksInput {
+            read: Some(false),
+            ..Default::default()
+        },
+        _ => MarksInput {
+            folder_ids: Some(form.all("folder")),
+            ..Default::default()
+        },
+    };
+    records::set_marks(&state, &auth.who, id, &input)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    if form.get("action") == "unread" {
+        return Ok(see_other("/inbox?done=saved"));
+    }
+    Ok(see_other(&format!("/services/{id}?done=saved#organise")))
+}
+
+/// A new folder, from a service's page: the service is filed in it at once.
+async fn post_folder(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    form.check_csrf(auth, ctx.l)?;
+    let folder = records::create_folder(&state, &auth.who, form.get("name"))
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let service = form.get("service");
+    if let Ok(id) = service.parse::<ServiceId>() {
+        let mut folders = state
+            .store
+            .marks(auth.who.user.id, id)
+            .await
+            .map_err(|e| ctx.err(e.into()))?
+            .folders
+            .into_iter()
+            .map(|f| f.id.to_string())
+            .collect::<Vec<_>>();
+        folders.push(folder.id.to_string());
+        let input = MarksInput {
+            folder_ids: Some(folders),
+            ..Default::default()
+        };
+        records::set_marks(&state, &auth.who, id, &input)
+            .await
+            .map_err(|e| ctx.err(e))?;
+        return Ok(see_other(&format!("/services/{id}?done=saved#organise")));
+    }
+    Ok(see_other("/inbox?done=saved"))
 }
 
 #[derive(Template)]

@@ -317,11 +317,19 @@ async fn view(
     Ok((v, d))
 }
 
+/// The recipient's own organisation of a service: pinned, and the folders it is in.
+pub struct Organise {
+    pub pinned: bool,
+    /// (id, name, whether this service is in it)
+    pub folders: Vec<(String, String, bool)>,
+}
+
 #[derive(Template)]
 #[template(path = "service.html")]
 struct ServicePage {
     c: Chrome,
     v: ServiceView,
+    organise: Option<Organise>,
 }
 
 async fn get_service(
@@ -330,6 +338,7 @@ async fn get_service(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let (mut v, d) = view(&state, &ctx, &id).await?;
+    let mut organise = None;
     if v.is_recipient {
         let auth = ctx.require()?;
         recipient::record_access(&state, &auth.who, &d, None, false)
@@ -344,8 +353,30 @@ async fn get_service(
             .await
             .map_err(|e| ctx.err(e.into()))?;
         v.timeline = timeline(ctx.l, &events);
+        let marks = state
+            .store
+            .marks(auth.who.user.id, d.service.id)
+            .await
+            .map_err(|e| ctx.err(e.into()))?;
+        let folders = records::folders(&state, &auth.who)
+            .await
+            .map_err(|e| ctx.err(e))?;
+        organise = Some(Organise {
+            pinned: marks.pinned,
+            folders: folders
+                .into_iter()
+                .map(|(f, _)| {
+                    let on = marks.folders.iter().any(|m| m.id == f.id);
+                    (f.id.to_string(), f.name, on)
+                })
+                .collect(),
+        });
     }
-    Ok(render(&ServicePage { c: ctx.chrome(), v }))
+    Ok(render(&ServicePage {
+        c: ctx.chrome(),
+        v,
+        organise,
+    }))
 }
 
 #[derive(Template)]
