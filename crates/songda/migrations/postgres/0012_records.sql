@@ -45,11 +45,12 @@ CREATE TABLE folder_services (
 );
 CREATE INDEX folder_services_service ON folder_services(service_id);
 
--- Lists sort and filter services by time within a party or a case, and find failed
--- notifications by service.
-CREATE INDEX services_party_created ON services(party_id, created_at);
-CREATE INDEX services_case_created ON services(case_id, created_at);
+-- Lists count services by stage and sort them by time within a party or a case from the
+-- index alone, and find failed notifications by service or case.
+CREATE INDEX services_party_list ON services(party_id, stage, created_at, id);
+CREATE INDEX services_case_list ON services(case_id, stage, created_at, id);
 CREATE INDEX outbox_service ON outbox(service_id, status);
+CREATE INDEX outbox_case ON outbox(case_id);
 
 -- Services their recipient has opened count as read for the user bound to the recipient.
 INSERT INTO service_marks (user_id, service_id, read_at)

@@ -151,9 +151,7 @@ pub async fn list(
     if let (Scope::Court(_), Some(_)) = (scope, q.folder) {
         return Err(AppError::field("folder_id", "folders are the recipient's"));
     }
-    let page = state.store.list_services(scope, q).await?;
-    let counts = state.store.count_services(scope, q).await?;
-    Ok((page, counts))
+    Ok(state.store.list_services(scope, q).await?)
 }
 
 /// What a recipient changes about how a service is kept.

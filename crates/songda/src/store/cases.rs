@@ -414,6 +414,74 @@ impl Store {
         row.ok_or(StoreError::NotFound)?.into_record()
     }
 
+    /// Parties by id, read in a few statements however many there are.
+    pub(crate) async fn parties_by_id(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<PartyId, PartyRecord>> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(super::IN_CHUNK) {
+            let mut q = sqlx::query_as::<_, PartyRow>(sqlx::AssertSqlSafe(format!(
+                "{PARTY_SELECT} WHERE p.id IN ({})",
+                super::placeholders(chunk.len())
+            )));
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            for row in q.fetch_all(self.reader()).await? {
+                let p = row.into_record()?;
+                out.insert(p.id, p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The documents of each service, in their order, read in a few statements however
+    /// many services there are.
+    pub(crate) async fn documents_of_services(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<DocumentRecord>>> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for chunk in ids.chunks(super::IN_CHUNK) {
+            let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(format!(
+                "SELECT service_id, document_id FROM service_documents WHERE service_id IN ({})
+                 ORDER BY service_id, position",
+                super::placeholders(chunk.len())
+            )));
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            pairs.extend(q.fetch_all(self.reader()).await?);
+        }
+        let mut doc_ids: Vec<String> = pairs.iter().map(|(_, d)| d.clone()).collect();
+        doc_ids.sort();
+        doc_ids.dedup();
+        let mut docs = std::collections::HashMap::with_capacity(doc_ids.len());
+        for chunk in doc_ids.chunks(super::IN_CHUNK) {
+            let mut q = sqlx::query_as::<_, DocumentRow>(sqlx::AssertSqlSafe(format!(
+                "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id IN ({})",
+                super::placeholders(chunk.len())
+            )));
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            for row in q.fetch_all(self.reader()).await? {
+                let d = row.into_record()?;
+                docs.insert(d.id.to_string(), d);
+            }
+        }
+        let mut out: std::collections::HashMap<String, Vec<DocumentRecord>> =
+            std::collections::HashMap::with_capacity(ids.len());
+        for (service, doc) in pairs {
+            let d = docs.get(&doc).cloned().ok_or_else(|| {
+                StoreError::Corrupt(format!("document {doc} of service {service}"))
+            })?;
+            out.entry(service).or_default().push(d);
+        }
+        Ok(out)
+    }
+
     pub async fn parties_of_case(&self, case: CaseId) -> Result<Vec<PartyRecord>> {
         let rows: Vec<PartyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{PARTY_SELECT} WHERE p.case_id = $1 ORDER BY p.created_at"

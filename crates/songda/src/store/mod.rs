@@ -342,6 +342,17 @@ pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error)
     }
 }
 
+/// How many values one `IN (...)` list binds: far under either engine's limit.
+pub(crate) const IN_CHUNK: usize = 400;
+
+/// `$1, $2, ..., $n`.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A LIKE pattern for "contains `q`": the wildcards and PostgreSQL's escape character are
 /// dropped from the query, so they match themselves nowhere rather than everything.
 pub(crate) fn contains_pattern(q: &str) -> String {

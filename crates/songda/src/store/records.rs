@@ -4,9 +4,10 @@
 //!
 //! Search works on one text per service (`service_search`: case number, case title,
 //! court, recipient, document titles). Chinese has no spaces between words, so the index
-//! is of trigrams: on SQLite an FTS5 trigram index answers terms of three or more
-//! characters; shorter terms, and every term on PostgreSQL (where `pg_trgm` indexes LIKE),
-//! are matched with LIKE.
+//! is of trigrams: on SQLite an FTS5 trigram index answers a court's search for terms of
+//! three or more characters; shorter terms, a user's own services (a few thousand at most,
+//! faster matched one by one than probed against the platform's matches), and every term
+//! on PostgreSQL (where `pg_trgm` indexes LIKE) are matched with LIKE.
 
 use super::services::{COLUMNS, Row};
 use super::{Backend, Result, ServiceDetail, Store, StoreError, conflict_on_unique, parse_id, ts};
@@ -211,9 +212,20 @@ impl Where {
     }
 }
 
+/// How many of `counts` a status filter lists.
+fn total_of(status: Option<StatusFilter>, counts: &StatusCounts) -> i64 {
+    match status {
+        None => counts.all(),
+        Some(StatusFilter::Pending) => counts.pending,
+        Some(StatusFilter::Signed) => counts.signed,
+        Some(StatusFilter::Refused) => counts.refused,
+        Some(StatusFilter::Failed) => counts.failed,
+        Some(StatusFilter::Done) => counts.signed + counts.refused,
+    }
+}
+
 const PENDING: &str = "s.stage IN ('deposited', 'viewed')";
-const FAILED: &str =
-    "EXISTS (SELECT 1 FROM outbox o WHERE o.service_id = s.id AND o.status = 'failed')";
+const FAILED: &str = "s.id IN (SELECT o.service_id FROM outbox o WHERE o.status = 'failed')";
 
 impl Store {
     fn filter(&self, scope: Scope, q: &ServiceQuery, with_status: bool) -> Where {
@@ -282,10 +294,14 @@ impl Store {
             w.and(format!("{PENDING} AND s.deposited_at < {t}"));
         }
         let terms = q.q.as_deref().map(search_terms).unwrap_or_default();
-        let (long, short): (Vec<_>, Vec<_>) = match self.backend {
-            // FTS5's trigram index answers terms of three characters or more.
-            Backend::Sqlite => terms.iter().partition(|t| t.chars().count() >= 3),
-            Backend::Postgres => (Vec::new(), terms.iter().collect()),
+        let (long, short): (Vec<_>, Vec<_>) = match (self.backend, scope) {
+            // FTS5's trigram index answers terms of three characters or more across a
+            // court. A user's own services are few enough that matching each of them is
+            // faster than probing matches from the whole platform.
+            (Backend::Sqlite, Scope::Court(_)) => {
+                terms.iter().partition(|t| t.chars().count() >= 3)
+            }
+            _ => (Vec::new(), terms.iter().collect()),
         };
         if !long.is_empty() {
             let phrase = long
@@ -294,8 +310,10 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(" ");
             let m = w.arg(phrase);
+            // `+s.id`: each candidate from the covering index is probed against the
+            // matches, rather than every match looked up in the table.
             w.and(format!(
-                "s.id IN (SELECT ss.service_id FROM service_search ss WHERE ss.id IN
+                "+s.id IN (SELECT ss.service_id FROM service_search ss WHERE ss.id IN
                           (SELECT rowid FROM service_search_fts WHERE service_search_fts MATCH {m}))"
             ));
         }
@@ -319,40 +337,155 @@ impl Store {
         w
     }
 
-    /// One page of services in `scope` matching `q`, with the total that match.
-    pub async fn list_services(&self, scope: Scope, q: &ServiceQuery) -> Result<ServicePage> {
-        let mut w = self.filter(scope, q, true);
-        let (total,): (i64,) = w
-            .query_as(format!("SELECT COUNT(*) FROM services s WHERE {}", w.sql()))
-            .fetch_one(self.reader())
-            .await?;
-        let order = match (q.sort, scope) {
+    /// One page of services in `scope` matching `q`, the total that match, and the counts
+    /// by status (every filter but the status applied).
+    ///
+    /// One pass over the candidates, from the covering indexes on `(party_id | case_id,
+    /// stage, created_at, id)`: window sums count them by status while the page's ids are
+    /// sorted out; then only the page's rows are read.
+    pub async fn list_services(
+        &self,
+        scope: Scope,
+        q: &ServiceQuery,
+    ) -> Result<(ServicePage, StatusCounts)> {
+        let mut w = self.filter(scope, q, false);
+        let hit = match q.status {
+            None => "1 = 1".to_string(),
+            Some(StatusFilter::Pending) => PENDING.to_string(),
+            Some(StatusFilter::Signed) => "s.stage = 'signed'".into(),
+            Some(StatusFilter::Refused) => "s.stage = 'refused'".into(),
+            Some(StatusFilter::Failed) => format!("{PENDING} AND {FAILED}"),
+            Some(StatusFilter::Done) => "s.stage IN ('signed', 'refused')".into(),
+        };
+        let pin = match (q.sort, scope) {
             (Sort::Default, Scope::User(u)) => {
                 let u = w.arg(u.to_string());
                 format!(
-                    "(SELECT COALESCE(MAX(m.pinned), 0) FROM service_marks m WHERE m.user_id = {u} AND m.service_id = s.id) DESC,
-                     CASE WHEN {PENDING} THEN 0 ELSE 1 END, s.created_at DESC, s.id"
+                    "(SELECT COALESCE(MAX(m.pinned), 0) FROM service_marks m WHERE m.user_id = {u} AND m.service_id = s.id)"
                 )
             }
-            (Sort::Default, Scope::Court(_)) => {
-                format!("CASE WHEN {PENDING} THEN 0 ELSE 1 END, s.created_at DESC, s.id")
-            }
-            (Sort::Newest, _) => "s.created_at DESC, s.id".into(),
-            (Sort::Oldest, _) => "s.created_at, s.id".into(),
-            (Sort::CaseNumber, _) => {
-                "(SELECT c.case_number FROM cases c WHERE c.id = s.case_id), s.created_at DESC, s.id"
-                    .into()
-            }
+            _ => "0".into(),
+        };
+        let case_number = match q.sort {
+            Sort::CaseNumber => "(SELECT c.case_number FROM cases c WHERE c.id = s.case_id)",
+            _ => "''",
+        };
+        let order = match q.sort {
+            Sort::Default => "t.pin DESC, t.settled, t.created_at DESC, t.id",
+            Sort::Newest => "t.created_at DESC, t.id",
+            Sort::Oldest => "t.created_at, t.id",
+            Sort::CaseNumber => "t.case_number, t.created_at DESC, t.id",
         };
         let limit = q.limit.clamp(1, MAX_PAGE);
-        let rows: Vec<Row> = w
+        if let Scope::Court(_) = scope {
+            return self.list_court(scope, q, w, &hit, limit).await;
+        }
+        let ids: Vec<(String, i64, i64, i64, i64)> = w
             .query_as(format!(
-                "SELECT {COLUMNS} FROM services s WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {}",
+                "SELECT t.id, t.n_pending, t.n_signed, t.n_refused, t.n_failed FROM (
+                   SELECT s.id, s.created_at, {pin} AS pin, {case_number} AS case_number,
+                          CASE WHEN {PENDING} THEN 0 ELSE 1 END AS settled,
+                          CASE WHEN {hit} THEN 1 ELSE 0 END AS hit,
+                          SUM(CASE WHEN {PENDING} THEN 1 ELSE 0 END) OVER () AS n_pending,
+                          SUM(CASE WHEN s.stage = 'signed' THEN 1 ELSE 0 END) OVER () AS n_signed,
+                          SUM(CASE WHEN s.stage = 'refused' THEN 1 ELSE 0 END) OVER () AS n_refused,
+                          SUM(CASE WHEN {PENDING} AND {FAILED} THEN 1 ELSE 0 END) OVER () AS n_failed
+                   FROM services s WHERE {}
+                 ) t
+                 WHERE t.hit = 1 ORDER BY {order} LIMIT {limit} OFFSET {}",
                 w.sql(),
                 q.offset
             ))
             .fetch_all(self.reader())
             .await?;
+        let counts = match ids.first() {
+            Some(&(_, pending, signed, refused, failed)) => StatusCounts {
+                pending,
+                signed,
+                refused,
+                failed,
+            },
+            // An empty page: the counts are asked for on their own.
+            None => self.count_services(scope, q).await?,
+        };
+        let total = total_of(q.status, &counts);
+        if ids.is_empty() {
+            let page = ServicePage {
+                items: Vec::new(),
+                total,
+            };
+            return Ok((page, counts));
+        }
+        let ids: Vec<String> = ids.into_iter().map(|(id, ..)| id).collect();
+        let items = self.page_items(scope, &ids).await?;
+        Ok((ServicePage { items, total }, counts))
+    }
+
+    /// A court's list: its candidates run to the court's every service, too many for a
+    /// window over them all, so the counts and the page are two passes over the index.
+    async fn list_court(
+        &self,
+        scope: Scope,
+        q: &ServiceQuery,
+        w: Where,
+        hit: &str,
+        limit: u32,
+    ) -> Result<(ServicePage, StatusCounts)> {
+        let counts = self.count_services(scope, q).await?;
+        let total = total_of(q.status, &counts);
+        if total == 0 || i64::from(q.offset) >= total {
+            let page = ServicePage {
+                items: Vec::new(),
+                total,
+            };
+            return Ok((page, counts));
+        }
+        let order = match q.sort {
+            Sort::Default => format!("CASE WHEN {PENDING} THEN 0 ELSE 1 END, s.created_at DESC, s.id"),
+            Sort::Newest => "s.created_at DESC, s.id".into(),
+            Sort::Oldest => "s.created_at, s.id".into(),
+            Sort::CaseNumber => {
+                "(SELECT c.case_number FROM cases c WHERE c.id = s.case_id), s.created_at DESC, s.id"
+                    .into()
+            }
+        };
+        let ids: Vec<(String,)> = w
+            .query_as(format!(
+                "SELECT s.id FROM services s WHERE {} AND {hit} ORDER BY {order} LIMIT {limit} OFFSET {}",
+                w.sql(),
+                q.offset
+            ))
+            .fetch_all(self.reader())
+            .await?;
+        let ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
+        let items = self.page_items(scope, &ids).await?;
+        Ok((ServicePage { items, total }, counts))
+    }
+
+    /// The page's services, in the order of `ids`, with the listing user's markers.
+    async fn page_items(&self, scope: Scope, ids: &[String]) -> Result<Vec<Listed>> {
+        let mut by_id = Where {
+            parts: Vec::new(),
+            binds: Vec::new(),
+        };
+        let list = ids
+            .iter()
+            .map(|id| by_id.arg(id.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut rows: Vec<Row> = by_id
+            .query_as(format!(
+                "SELECT {COLUMNS} FROM services s WHERE s.id IN ({list})"
+            ))
+            .fetch_all(self.reader())
+            .await?;
+        // Back in the page's order.
+        let position: HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        rows.sort_by_key(|r| position.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
         let details = self.details(rows).await?;
         let items = match scope {
             Scope::User(u) => self.with_marks(u, details).await?,
@@ -366,37 +499,29 @@ impl Store {
                 })
                 .collect(),
         };
-        Ok(ServicePage { items, total })
+        Ok(items)
     }
 
-    /// How many services in `scope` match `q` (its status aside), by status.
+    /// How many services in `scope` match `q` (its status aside), by status: one pass.
     pub async fn count_services(&self, scope: Scope, q: &ServiceQuery) -> Result<StatusCounts> {
         let w = self.filter(scope, q, false);
-        let rows: Vec<(String, i64)> = w
+        let (pending, signed, refused, failed): (i64, i64, i64, i64) = w
             .query_as(format!(
-                "SELECT s.stage, COUNT(*) FROM services s WHERE {} GROUP BY s.stage",
-                w.sql()
-            ))
-            .fetch_all(self.reader())
-            .await?;
-        let mut counts = StatusCounts::default();
-        for (stage, n) in rows {
-            match stage.as_str() {
-                "deposited" | "viewed" => counts.pending += n,
-                "signed" => counts.signed += n,
-                "refused" => counts.refused += n,
-                other => return Err(StoreError::Corrupt(format!("stage {other}"))),
-            }
-        }
-        let (failed,): (i64,) = w
-            .query_as(format!(
-                "SELECT COUNT(*) FROM services s WHERE {} AND {PENDING} AND {FAILED}",
+                "SELECT COALESCE(SUM(CASE WHEN {PENDING} THEN 1 ELSE 0 END), 0),
+                        COALESCE(SUM(CASE WHEN s.stage = 'signed' THEN 1 ELSE 0 END), 0),
+                        COALESCE(SUM(CASE WHEN s.stage = 'refused' THEN 1 ELSE 0 END), 0),
+                        COALESCE(SUM(CASE WHEN {PENDING} AND {FAILED} THEN 1 ELSE 0 END), 0)
+                 FROM services s WHERE {}",
                 w.sql()
             ))
             .fetch_one(self.reader())
             .await?;
-        counts.failed = failed;
-        Ok(counts)
+        Ok(StatusCounts {
+            pending,
+            signed,
+            refused,
+            failed,
+        })
     }
 
     async fn with_marks(&self, user: UserId, details: Vec<ServiceDetail>) -> Result<Vec<Listed>> {

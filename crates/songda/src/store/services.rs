@@ -129,7 +129,7 @@ pub struct PolicyDecisionRecord {
 
 row_struct! {
     pub(super) struct Row {
-        id: String,
+        pub(super) id: String,
         case_id: String,
         party_id: String,
         stage: String,
@@ -371,31 +371,37 @@ impl Store {
         })
     }
 
+    /// The services of these rows with their documents, cases and parties, each read in a
+    /// few statements however many rows there are.
     pub(super) async fn details(&self, rows: Vec<Row>) -> Result<Vec<ServiceDetail>> {
-        let mut out = Vec::with_capacity(rows.len());
-        let mut conn = self.reader().acquire().await?;
-        for row in rows {
-            let service = row.into_record()?;
-            let documents = documents_of_service_tx(&mut conn, &service.id.to_string()).await?;
-            out.push((service, documents));
-        }
-        drop(conn);
-        // Lists repeat the same few cases and parties: read each once.
+        let services = rows
+            .into_iter()
+            .map(Row::into_record)
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<String> = services.iter().map(|s| s.id.to_string()).collect();
+        let mut documents = self.documents_of_services(&ids).await?;
+        let mut party_ids: Vec<String> = services.iter().map(|s| s.party_id.to_string()).collect();
+        party_ids.sort();
+        party_ids.dedup();
+        let parties = self.parties_by_id(&party_ids).await?;
+        // Lists repeat the same few cases: read each once.
         let mut cases = std::collections::HashMap::new();
-        let mut parties = std::collections::HashMap::new();
-        let mut details = Vec::with_capacity(out.len());
-        for (service, documents) in out {
+        let mut details = Vec::with_capacity(services.len());
+        for service in services {
             if let Entry::Vacant(e) = cases.entry(service.case_id) {
                 e.insert(self.case(service.case_id).await?);
             }
-            if let Entry::Vacant(e) = parties.entry(service.party_id) {
-                e.insert(self.party(service.party_id).await?);
-            }
+            let party = parties
+                .get(&service.party_id)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("party of service {}", service.id)))?;
             details.push(ServiceDetail {
                 case: cases[&service.case_id].clone(),
-                party: parties[&service.party_id].clone(),
+                party,
+                documents: documents
+                    .remove(&service.id.to_string())
+                    .unwrap_or_default(),
                 service,
-                documents,
             });
         }
         Ok(details)
