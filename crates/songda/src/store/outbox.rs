@@ -500,6 +500,28 @@ impl Store {
     }
 
     /// Notifications about one service, oldest first.
+    /// The notifications about each service of a case, oldest first, in one statement.
+    pub async fn case_notifications(
+        &self,
+        case: CaseId,
+    ) -> Result<std::collections::HashMap<ServiceId, Vec<Notification>>> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE case_id = $1 AND service_id IS NOT NULL ORDER BY created_at"
+        )))
+        .bind(case.to_string())
+        .fetch_all(self.reader())
+        .await?;
+        let mut out: std::collections::HashMap<ServiceId, Vec<Notification>> =
+            std::collections::HashMap::new();
+        for row in rows {
+            let n = row.into_notification()?;
+            if let Some(s) = n.service_id {
+                out.entry(s).or_default().push(n);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn service_notifications(&self, service: ServiceId) -> Result<Vec<Notification>> {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM outbox WHERE service_id = $1 ORDER BY created_at"

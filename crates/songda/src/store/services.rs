@@ -119,6 +119,7 @@ pub struct NewPolicyDecision<'a> {
 #[derive(Clone, Debug)]
 pub struct PolicyDecisionRecord {
     pub party_id: PartyId,
+    pub document_ids: Vec<DocumentId>,
     pub permitted: bool,
     pub regime: Option<String>,
     pub reason_code: Option<String>,
@@ -499,8 +500,9 @@ impl Store {
             String,
             Option<String>,
             String,
+            String,
         )> = sqlx::query_as(
-            "SELECT party_id, outcome, regime, reason_code, explanation, service_id, decided_at
+            "SELECT party_id, outcome, regime, reason_code, explanation, service_id, decided_at, document_ids
                  FROM policy_decisions WHERE case_id = $1 ORDER BY decided_at DESC",
         )
         .bind(case.to_string())
@@ -508,9 +510,12 @@ impl Store {
         .await?;
         rows.into_iter()
             .map(
-                |(party, outcome, regime, reason_code, explanation, service, at)| {
+                |(party, outcome, regime, reason_code, explanation, service, at, docs)| {
+                    let docs: Vec<String> = serde_json::from_str(&docs)
+                        .map_err(|_| StoreError::Corrupt(format!("document ids {docs}")))?;
                     Ok(PolicyDecisionRecord {
                         party_id: parse_id(&party)?,
+                        document_ids: docs.iter().map(|d| parse_id(d)).collect::<Result<_>>()?,
                         permitted: outcome == "permitted",
                         regime,
                         reason_code,

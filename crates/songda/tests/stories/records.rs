@@ -491,3 +491,162 @@ async fn a_selection_downloads_as_a_zip_whose_hashes_and_certificates_verify() {
     assert!(page.contains("id=\"download-bundle\"") && page.contains("/records.csv"));
     assert!(page.contains(&format!("value=\"{}\"", w.judgment)));
 }
+
+#[tokio::test]
+async fn the_clerks_board_lists_across_cases_what_failed_was_refused_or_waits_too_long() {
+    // Mail cannot be delivered and is tried once: the email notice fails for good.
+    let port = crate::backends::free_port();
+    let app = TestApp::spawn_with(|s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        s.notify_attempts = 1;
+    })
+    .await;
+    let s = crate::helpers::case_with_party(&app, "13800138041", Some("filing_address")).await;
+    let failed = s.clerk.json_ok(s.serve().await, StatusCode::CREATED).await;
+    let failed = failed["id"].as_str().unwrap().to_string();
+    app.drain().await;
+    let party = s.bound_party(&app, "13800138041").await;
+    let refused = crate::helpers::upload_and_serve(
+        &s.clerk,
+        &s.case_id,
+        &json!(s.party_id),
+        "民事裁定书",
+        "ruling",
+    )
+    .await;
+    let refused = refused["id"].as_str().unwrap().to_string();
+    party
+        .json_ok(
+            party
+                .post(
+                    &format!("/services/{refused}/refuse"),
+                    json!({"reason": "wrong_document", "note": "不是我的"}),
+                )
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+
+    let court = |q: &'static str| {
+        let clerk = &s.clerk;
+        async move {
+            clerk
+                .json_ok(
+                    clerk.get(&format!("/court/services?{q}")).await,
+                    StatusCode::OK,
+                )
+                .await
+        }
+    };
+    assert_eq!(ids(&court("status=failed").await), vec![failed.clone()]);
+    assert_eq!(ids(&court("status=refused").await), vec![refused.clone()]);
+    let v = court("pending_days=0").await;
+    assert_eq!(
+        ids(&v),
+        vec![failed.clone()],
+        "pending, deposited before now"
+    );
+    assert_eq!(v["counts"]["failed"], 1);
+    assert_eq!(court("pending_days=3").await["total"], 0);
+    expect_error(
+        party.get("/court/services").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+
+    // The board page: waiting over three days by default, then the failures.
+    let page = crate::helpers::clerk_page(&app, "/board").await;
+    assert!(
+        page.contains("没有需要跟进的送达"),
+        "nothing waits three days yet"
+    );
+    let page = crate::helpers::clerk_page(&app, "/board?status=failed").await;
+    assert!(page.contains(&format!("data-service=\"{failed}\"")));
+    assert!(!page.contains(&format!("data-service=\"{refused}\"")));
+    let csv = s
+        .clerk
+        .get("/court/services.csv?status=refused")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(
+        csv.contains("不是我的") || csv.contains("文书错误"),
+        "{csv}"
+    );
+}
+
+#[tokio::test]
+async fn the_case_page_names_who_still_needs_another_method_and_each_deadline() {
+    let app = TestApp::spawn().await;
+    // No consent: the policy refuses electronic service of the summons.
+    let s = crate::helpers::case_with_party(&app, "13800138051", None).await;
+    expect_error(
+        s.serve().await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "consent_required",
+    )
+    .await;
+    // A second party consents, is served a judgment, and refuses it objecting to
+    // electronic service.
+    let other = s
+        .clerk
+        .json_ok(
+            s.clerk
+                .post(
+                    &format!("/cases/{}/parties", s.case_id),
+                    json!({"name": "王五", "role": "third_party", "phone": "13800138052", "consent_basis": "prior_agreement"}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    let code = binding_code(&app.last_sms("13800138052").await);
+    let judgment = crate::helpers::upload_and_serve(
+        &s.clerk,
+        &s.case_id,
+        &other["id"],
+        "民事判决书",
+        "judgment",
+    )
+    .await;
+    let wang = app.party("王五", "13800138052").await;
+    wang.json_ok(
+        wang.post(
+            "/me/cases",
+            json!({"case_number": crate::helpers::CASE_NUMBER, "code": code}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    wang.json_ok(
+        wang.post(
+            &format!("/services/{}/refuse", judgment["id"].as_str().unwrap()),
+            json!({"reason": "objects_to_electronic_service", "note": ""}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let page = crate::helpers::clerk_page(&app, &format!("/cases/{}", s.case_id)).await;
+    let another = &page[page
+        .find("id=\"another-method\"")
+        .expect("the list is shown")..];
+    let another = &another[..another.find("</section>").unwrap()];
+    assert!(
+        another.contains("李四") && another.contains("民事传票"),
+        "{another}"
+    );
+    assert!(
+        another.contains("王五") && another.contains("民事判决书"),
+        "{another}"
+    );
+    // The board shows the judgment's appeal deadline.
+    let ends = judgment["deadlines"][0]["ends"].as_str().unwrap();
+    let board = &page[page.find("id=\"board-table\"").unwrap()..];
+    assert!(board.contains(&format!("上诉期限 {ends}")), "{board}");
+}

@@ -1,6 +1,7 @@
 //! `/services/*`: a service, its documents, sign, refuse, certificate.
 
 use super::cases::path_id;
+use crate::actions::records::ListParams;
 use crate::actions::{bundle, certificate, deadlines, recipient, records};
 use crate::error::AppResult;
 use crate::http::extract::{Auth, JsonBody};
@@ -20,6 +21,8 @@ use songda_core::timefmt::rfc3339;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services/bundle", post(post_bundle))
+        .route("/court/services", get(get_court_services))
+        .route("/court/services.csv", get(get_court_services_csv))
         .route("/services/{id}", get(get_service))
         .route("/services/{id}/documents/{document_id}", get(get_document))
         .route("/services/{id}/sign", post(post_sign))
@@ -173,4 +176,26 @@ pub fn zip_response(zip: Vec<u8>) -> Response {
         zip,
     )
         .into_response()
+}
+
+/// A clerk's list of the court's services: the same parameters and answer as
+/// `/me/services`.
+async fn get_court_services(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(p): Query<ListParams>,
+) -> AppResult<Json<Value>> {
+    auth.who.clerk()?;
+    Ok(Json(super::me::list_json(&state, &auth.who, &p).await?))
+}
+
+async fn get_court_services_csv(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(p): Query<ListParams>,
+) -> AppResult<Response> {
+    auth.who.clerk()?;
+    let q = p.query(state.now(), 100)?;
+    let csv = bundle::list_csv(&state, &auth.who, &q, false).await?;
+    Ok(super::me::csv_response(csv, "court-services.csv"))
 }

@@ -3,13 +3,13 @@
 
 use super::party::Opt;
 use super::service::stage_label;
-use super::{Chrome, Ctx, FormData, FormError, PageError, is_form_error, render, see_other};
+use super::{Chrome, Ctx, FormData, FormError, Lang, PageError, is_form_error, render, see_other};
 use crate::actions::cases::{self, NewPartyInput, UploadInput};
-use crate::actions::{clerk_case, serve};
+use crate::actions::{clerk_case, deadlines, serve};
 use crate::error::AppError;
 use crate::http::upload;
 use crate::state::AppState;
-use crate::store::{CaseRecord, PartyRecord};
+use crate::store::{CaseRecord, DocumentRecord, PartyRecord, PolicyDecisionRecord, ServiceDetail};
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -20,6 +20,7 @@ use songda_core::document::DocType;
 use songda_core::ids::{CaseId, DocumentId, PartyId};
 use songda_core::party::PartyRole;
 use songda_core::policy::Decision;
+use songda_core::service::{RefusalReason, Stage};
 use songda_core::timefmt::court_minutes;
 
 pub fn router() -> Router<AppState> {
@@ -166,6 +167,88 @@ pub struct BoardRow {
     pub rule: String,
     pub channels: String,
     pub problem: Option<String>,
+    pub deadline: String,
+}
+
+/// A party a document has not reached electronically, and why: the court must serve it
+/// another way (CPL Art. 87 ff.).
+pub struct AnotherMethod {
+    pub party: String,
+    pub document: String,
+    pub why: String,
+}
+
+/// Who still needs another method of service, by document: a party for whom the policy
+/// refused electronic service of it and no later service of it took place, or who refused
+/// the service objecting to electronic service or as not the addressee.
+fn another_method(
+    l: Lang,
+    parties: &[PartyRecord],
+    docs: &[DocumentRecord],
+    services: &[ServiceDetail],
+    decisions: &[PolicyDecisionRecord],
+) -> Vec<AnotherMethod> {
+    let served = |party: PartyId, doc: DocumentId| {
+        services.iter().any(|d| {
+            d.party.id == party
+                && d.documents.iter().any(|x| x.id == doc)
+                && d.service.stage != Stage::Refused
+        })
+    };
+    let name = |id: PartyId| {
+        parties
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    };
+    let mut out: Vec<AnotherMethod> = Vec::new();
+    for x in decisions.iter().filter(|x| !x.permitted) {
+        for doc in docs.iter().filter(|d| x.document_ids.contains(&d.id)) {
+            if served(x.party_id, doc.id)
+                || out
+                    .iter()
+                    .any(|o| o.party == name(x.party_id) && o.document == doc.title)
+            {
+                continue;
+            }
+            out.push(AnotherMethod {
+                party: name(x.party_id),
+                document: doc.title.clone(),
+                why: x.explanation.clone(),
+            });
+        }
+    }
+    for d in services {
+        let Some(reason) = d.service.refusal_reason else {
+            continue;
+        };
+        if !matches!(
+            reason,
+            RefusalReason::ObjectsToElectronicService | RefusalReason::NotAddressee
+        ) {
+            continue;
+        }
+        for doc in &d.documents {
+            if !services.iter().any(|o| {
+                o.party.id == d.party.id
+                    && o.service.id != d.service.id
+                    && o.service.created_at > d.service.created_at
+                    && o.documents.iter().any(|x| x.id == doc.id)
+            }) {
+                out.push(AnotherMethod {
+                    party: d.party.name.clone(),
+                    document: doc.title.clone(),
+                    why: format!(
+                        "{}{}",
+                        l.t("受送达人拒收：", "Refused by the recipient: "),
+                        l.t(reason.label_zh(), reason.label_en())
+                    ),
+                });
+            }
+        }
+    }
+    out
 }
 
 pub struct Preview {
@@ -183,6 +266,7 @@ struct CasePage {
     parties: Vec<PartyView>,
     docs: Vec<DocItem>,
     board: Vec<BoardRow>,
+    another: Vec<AnotherMethod>,
     problems: Vec<String>,
     refusals: Vec<String>,
     roles: Vec<Opt>,
@@ -271,15 +355,17 @@ async fn case_page(
         .policy_decisions_of_case(case.id)
         .await
         .map_err(|e| ctx.err(e.into()))?;
+    let mut notices = state
+        .store
+        .case_notifications(case.id)
+        .await
+        .map_err(|e| ctx.err(e.into()))?;
+    let (cal, _) = deadlines::calendar(state).await.map_err(|e| ctx.err(e))?;
     let mut board = Vec::new();
     let mut problems = Vec::new();
     for d in &services {
         let (status, status_label) = stage_label(l, d.service.stage);
-        let notes = state
-            .store
-            .service_notifications(d.service.id)
-            .await
-            .map_err(|e| ctx.err(e.into()))?;
+        let notes = notices.remove(&d.service.id).unwrap_or_default();
         let channels = notes
             .iter()
             .map(|n| {
@@ -365,8 +451,20 @@ async fn case_page(
                 .unwrap_or_default(),
             channels,
             problem,
+            deadline: deadlines::of_service(d, &cal)
+                .iter()
+                .map(|x| {
+                    format!(
+                        "{} {}",
+                        l.t(x.limit.kind.label_zh(), x.limit.kind.label_en()),
+                        x.deadline.ends
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(l.t("；", "; ")),
         });
     }
+    let another = another_method(l, &parties, &docs, &services, &decisions);
     let refusals = decisions
         .iter()
         .filter(|x| !x.permitted)
@@ -437,6 +535,7 @@ async fn case_page(
             .collect(),
         case,
         board,
+        another,
         problems,
         refusals,
         roles,

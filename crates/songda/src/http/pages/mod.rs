@@ -5,8 +5,9 @@
 
 mod account;
 mod admin;
+mod board;
 mod clerk;
-mod party;
+pub mod party;
 mod service;
 mod verify;
 
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(account::router())
         .merge(party::router())
+        .merge(board::router())
         .merge(service::router())
         .merge(clerk::router())
         .merge(admin::router())
@@ -97,7 +99,10 @@ impl Chrome {
                 ("/records", l.t("签收记录", "Records")),
                 ("/bind", l.t("绑定案件", "Bind a case")),
             ],
-            Some(Role::Clerk) => vec![("/cases", l.t("案件", "Cases"))],
+            Some(Role::Clerk) => vec![
+                ("/cases", l.t("案件", "Cases")),
+                ("/board", l.t("送达看板", "Service board")),
+            ],
             Some(Role::Admin) => vec![
                 ("/admin/courts", l.t("法院与人员", "Courts and staff")),
                 ("/admin/outbox", l.t("短信与邮件", "SMS and email")),
