@@ -16,6 +16,7 @@ pub mod deadline;
 pub mod document;
 pub mod evidence;
 pub mod ids;
+pub mod mediation;
 pub mod merkle;
 pub mod party;
 pub mod policy;

@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod cases;
 pub mod certificate;
 pub mod deadlines;
+pub mod mediation;
 pub mod recipient;
 pub mod records;
 pub mod serve;

@@ -11,6 +11,7 @@ mod email;
 mod helpers;
 mod journey;
 mod log;
+mod mediation;
 mod national_crypto;
 mod openapi;
 mod pages;

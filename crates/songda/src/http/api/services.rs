@@ -2,7 +2,7 @@
 
 use super::cases::path_id;
 use crate::actions::records::ListParams;
-use crate::actions::{bundle, certificate, deadlines, recipient, records};
+use crate::actions::{bundle, certificate, deadlines, mediation, recipient, records};
 use crate::error::AppResult;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::files;
@@ -42,7 +42,19 @@ async fn get_service(
     }
     let events = state.store.service_events(d.service.id).await?;
     let (cal, _) = deadlines::calendar(&state).await?;
-    Ok(Json(service_json(&d, &events, &cal)))
+    let mut v = service_json(&d, &events, &cal);
+    if d.documents
+        .iter()
+        .any(|x| x.doc_type == songda_core::document::DocType::MediationDocument)
+    {
+        v["mediation"] = mediation::of_case_id(&state, d.case.id)
+            .await?
+            .iter()
+            .filter(|m| d.documents.iter().any(|x| x.id == m.document.id))
+            .map(|m| m.json())
+            .collect();
+    }
+    Ok(Json(v))
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@ use super::party::Opt;
 use super::service::stage_label;
 use super::{Chrome, Ctx, FormData, FormError, Lang, PageError, is_form_error, render, see_other};
 use crate::actions::cases::{self, NewPartyInput, UploadInput};
-use crate::actions::{clerk_case, deadlines, serve};
+use crate::actions::{clerk_case, deadlines, mediation, serve};
 use crate::error::AppError;
 use crate::http::upload;
 use crate::state::AppState;
@@ -267,6 +267,8 @@ struct CasePage {
     docs: Vec<DocItem>,
     board: Vec<BoardRow>,
     another: Vec<AnotherMethod>,
+    /// (document title, its effect) of each served mediation document.
+    mediation: Vec<(String, String)>,
     problems: Vec<String>,
     refusals: Vec<String>,
     roles: Vec<Opt>,
@@ -465,6 +467,10 @@ async fn case_page(
         });
     }
     let another = another_method(l, &parties, &docs, &services, &decisions);
+    let mediation = mediation::of_case(&parties, &docs, &services)
+        .iter()
+        .map(|m| (m.document.title.clone(), m.text(l.en)))
+        .collect();
     let refusals = decisions
         .iter()
         .filter(|x| !x.permitted)
@@ -536,6 +542,7 @@ async fn case_page(
         case,
         board,
         another,
+        mediation,
         problems,
         refusals,
         roles,

@@ -3,6 +3,7 @@
 
 use super::{Chrome, Ctx, FormData, FormError, Lang, PageError, is_form_error, render, see_other};
 use crate::actions::deadlines::{self, DocumentDeadline};
+use crate::actions::mediation;
 use crate::actions::{recipient, records};
 use crate::error::AppError;
 use crate::http::files;
@@ -241,6 +242,9 @@ pub struct ServiceView {
     pub timeline: Vec<TimelineItem>,
     /// The time limits service started, once it took effect.
     pub deadlines: Vec<DeadlineLine>,
+    /// (title, effect) of each mediation document served here: in effect only once every
+    /// party signed.
+    pub mediation: Vec<(String, String)>,
     /// The clerk who served (送达人).
     pub served_by: String,
 }
@@ -264,6 +268,21 @@ async fn view(
     let s = &d.service;
     let regime = Regime::by_id(&s.regime);
     let (cal, _) = deadlines::calendar(state).await.map_err(|e| ctx.err(e))?;
+    let mediation = if d
+        .documents
+        .iter()
+        .any(|x| x.doc_type == songda_core::document::DocType::MediationDocument)
+    {
+        mediation::of_case_id(state, d.case.id)
+            .await
+            .map_err(|e| ctx.err(e))?
+            .iter()
+            .filter(|m| d.documents.iter().any(|x| x.id == m.document.id))
+            .map(|m| (m.document.title.clone(), m.text(l.en)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let v = ServiceView {
         row: service_row(l, &d),
         case_title: d.case.title.clone(),
@@ -308,6 +327,7 @@ async fn view(
         }),
         timeline: timeline(l, &events),
         deadlines: deadline_lines(l, &deadlines::of_service(&d, &cal)),
+        mediation,
         served_by: events
             .iter()
             .find(|e| e.event_type == songda_core::evidence::EventType::SubmissionAcceptance)
