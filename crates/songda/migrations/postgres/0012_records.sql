@@ -57,3 +57,23 @@ INSERT INTO service_marks (user_id, service_id, read_at)
 SELECT p.bound_user_id, s.id, s.first_viewed_at
 FROM services s JOIN parties p ON p.id = s.party_id
 WHERE p.bound_user_id IS NOT NULL AND s.first_viewed_at IS NOT NULL;
+
+-- Paper copies of judgments, rulings and mediation documents served electronically, which
+-- a party may ask for under CPL2021-A90 (the electronic service still fixes the time); the
+-- clerk closes each request with what was done.
+CREATE TABLE paper_requests (
+    id            TEXT PRIMARY KEY,
+    service_id    TEXT NOT NULL REFERENCES services(id),
+    document_id   TEXT NOT NULL REFERENCES documents(id),
+    case_id       TEXT NOT NULL REFERENCES cases(id),
+    requested_by  TEXT NOT NULL REFERENCES users(id),
+    requested_at  TEXT NOT NULL,
+    address       TEXT NOT NULL,
+    note          TEXT,
+    closed_by     TEXT REFERENCES users(id),
+    closed_at     TEXT,
+    outcome       TEXT CHECK (outcome IN ('mailed', 'handed_over', 'declined')),
+    closing_note  TEXT,
+    UNIQUE (service_id, document_id)
+);
+CREATE INDEX paper_requests_case ON paper_requests(case_id, requested_at);

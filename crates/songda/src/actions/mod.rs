@@ -8,6 +8,7 @@ pub mod cases;
 pub mod certificate;
 pub mod deadlines;
 pub mod mediation;
+pub mod paper;
 pub mod recipient;
 pub mod records;
 pub mod serve;

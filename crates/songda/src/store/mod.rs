@@ -48,6 +48,7 @@ mod evidence;
 mod heads;
 mod migrate;
 mod outbox;
+mod paper;
 mod records;
 mod services;
 
@@ -59,6 +60,7 @@ pub use certificates::LogEntry;
 pub use heads::LogKey;
 pub use migrate::apply as migrate;
 pub use outbox::*;
+pub use paper::*;
 pub use records::*;
 pub use services::*;
 

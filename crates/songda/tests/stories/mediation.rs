@@ -112,3 +112,144 @@ async fn a_mediation_document_takes_effect_when_the_last_party_signs() {
     let page = clerk_page(&app, &format!("/cases/{case_id}")).await;
     assert!(page.contains("已生效：全部当事人已签收"), "in effect");
 }
+
+#[tokio::test]
+async fn a_party_asks_for_a_paper_judgment_and_the_clerk_closes_the_request() {
+    let app = TestApp::spawn().await;
+    let clerk = app.clerk().await;
+    let case = new_case(&clerk, "(2026)京0105民初50001号", "甲诉乙民间借贷纠纷").await;
+    let case_id = case["id"].as_str().unwrap();
+    let (b, b_api) = party(&app, &clerk, case_id, "乙", "defendant", "13800138071").await;
+    let judgment =
+        crate::helpers::upload_and_serve(&clerk, case_id, &b, "民事判决书", "judgment").await;
+    let summons = crate::helpers::upload_and_serve(&clerk, case_id, &b, "传票", "summons").await;
+    let (sid, did) = (
+        judgment["id"].as_str().unwrap(),
+        judgment["documents"][0]["id"].as_str().unwrap(),
+    );
+    let ask = |service: &str, doc: &str, address: &str| {
+        let (api, path) = (&b_api, format!("/services/{service}/paper-copy"));
+        let body = json!({"document_id": doc, "address": address, "note": "请邮寄"});
+        async move { api.post(&path, body).await }
+    };
+    let address = "北京市朝阳区建国路1号";
+    crate::helpers::expect_error(
+        ask(sid, did, "短").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_field",
+    )
+    .await;
+    crate::helpers::expect_error(
+        ask(
+            summons["id"].as_str().unwrap(),
+            summons["documents"][0]["id"].as_str().unwrap(),
+            address,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "paper_not_available",
+    )
+    .await;
+    let r = b_api
+        .json_ok(ask(sid, did, address).await, StatusCode::CREATED)
+        .await;
+    assert_eq!(r["status"], "open");
+    crate::helpers::expect_error(
+        ask(sid, did, address).await,
+        StatusCode::CONFLICT,
+        "paper_requested",
+    )
+    .await;
+    let stranger = app.party("丙", "13800138072").await;
+    crate::helpers::expect_error(
+        stranger
+            .post(
+                &format!("/services/{sid}/paper-copy"),
+                json!({"document_id": did, "address": address}),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    // The clerk sees it on the board and closes it; a clerk of another court cannot.
+    let open = clerk
+        .json_ok(clerk.get("/court/paper-requests").await, StatusCode::OK)
+        .await;
+    assert_eq!(open["items"][0]["address"], address);
+    let page = clerk_page(&app, "/board").await;
+    assert!(page.contains("id=\"paper-requests\"") && page.contains(address));
+    let rid = r["id"].as_str().unwrap();
+    let other = app
+        .staff(
+            songda::store::Role::Clerk,
+            "clerk9",
+            Some("上海市黄浦区人民法院"),
+        )
+        .await;
+    crate::helpers::expect_error(
+        other
+            .post(
+                &format!("/paper-requests/{rid}/close"),
+                json!({"outcome": "mailed"}),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    crate::helpers::expect_error(
+        clerk
+            .post(
+                &format!("/paper-requests/{rid}/close"),
+                json!({"outcome": "declined"}),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_field",
+    )
+    .await;
+    let closed = clerk
+        .json_ok(
+            clerk
+                .post(
+                    &format!("/paper-requests/{rid}/close"),
+                    json!({"outcome": "mailed", "note": "EMS 1234567890"}),
+                )
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        (closed["status"].as_str(), closed["outcome"].as_str()),
+        (Some("closed"), Some("mailed"))
+    );
+    crate::helpers::expect_error(
+        clerk
+            .post(
+                &format!("/paper-requests/{rid}/close"),
+                json!({"outcome": "mailed"}),
+            )
+            .await,
+        StatusCode::CONFLICT,
+        "paper_closed",
+    )
+    .await;
+    let open = clerk
+        .json_ok(clerk.get("/court/paper-requests").await, StatusCode::OK)
+        .await;
+    assert_eq!(open["items"], json!([]));
+    // The party sees what was done.
+    let page = crate::helpers::page_as(
+        &app,
+        "13800138071",
+        "secret-pass",
+        &format!("/services/{sid}"),
+    )
+    .await;
+    assert!(
+        page.contains("已邮寄") && page.contains("EMS 1234567890"),
+        "the party sees it"
+    );
+}

@@ -2,7 +2,7 @@
 
 use super::cases::path_id;
 use crate::actions::records::ListParams;
-use crate::actions::{bundle, certificate, deadlines, mediation, recipient, records};
+use crate::actions::{bundle, certificate, deadlines, mediation, paper, recipient, records};
 use crate::error::AppResult;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::files;
@@ -22,6 +22,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services/bundle", post(post_bundle))
         .route("/court/services", get(get_court_services))
+        .route("/court/paper-requests", get(get_paper_requests))
+        .route("/services/{id}/paper-copy", post(post_paper_copy))
+        .route("/paper-requests/{id}/close", post(post_paper_close))
         .route("/court/services.csv", get(get_court_services_csv))
         .route("/services/{id}", get(get_service))
         .route("/services/{id}/documents/{document_id}", get(get_document))
@@ -210,4 +213,70 @@ async fn get_court_services_csv(
     let q = p.query(state.now(), 100)?;
     let csv = bundle::list_csv(&state, &auth.who, &q, false).await?;
     Ok(super::me::csv_response(csv, "court-services.csv"))
+}
+
+#[derive(Deserialize)]
+struct PaperBody {
+    document_id: String,
+    address: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn paper_json(r: &crate::store::PaperRequest) -> Value {
+    json!({
+        "id": r.id,
+        "service_id": r.service_id,
+        "document_id": r.document_id,
+        "document_title": r.document_title,
+        "case_id": r.case_id,
+        "case_number": r.case_number,
+        "recipient": r.party_name,
+        "requested_at": rfc3339(r.requested_at),
+        "address": r.address,
+        "note": r.note,
+        "status": if r.closed_at.is_some() { "closed" } else { "open" },
+        "outcome": r.outcome,
+        "closed_at": r.closed_at.map(rfc3339),
+        "closed_by": r.closed_by,
+        "closing_note": r.closing_note,
+    })
+}
+
+/// The recipient asks for a paper copy of a judgment, ruling or mediation document.
+async fn post_paper_copy(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<PaperBody>,
+) -> AppResult<(axum::http::StatusCode, Json<Value>)> {
+    let doc: DocumentId = path_id(&b.document_id)?;
+    let rid = paper::request(&state, &auth.who, path_id(&id)?, doc, &b.address, &b.note).await?;
+    let r = state.store.paper_request(&rid).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(paper_json(&r))))
+}
+
+async fn get_paper_requests(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
+    let list = paper::open_of_court(&state, &auth.who).await?;
+    Ok(Json(
+        json!({ "items": list.iter().map(paper_json).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CloseBody {
+    outcome: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn post_paper_close(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<CloseBody>,
+) -> AppResult<Json<Value>> {
+    let id = path_id::<uuid::Uuid>(&id)?.to_string();
+    paper::close(&state, &auth.who, &id, &b.outcome, &b.note).await?;
+    Ok(Json(paper_json(&state.store.paper_request(&id).await?)))
 }

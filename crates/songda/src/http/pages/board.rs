@@ -2,11 +2,12 @@
 //! recipient for more than N days, a notification that failed, a refusal), searchable,
 //! paged and exported as CSV.
 
+use super::clerk::PaperItem;
 use super::party::{ListLink, Pager, Tab, pager};
 use super::service::{ServiceRow, service_row};
 use super::{Chrome, Ctx, PageError, render};
 use crate::actions::records::{self, ListParams};
-use crate::actions::{bundle, deadlines};
+use crate::actions::{bundle, deadlines, paper};
 use crate::http::api::me::csv_response;
 use crate::state::AppState;
 use crate::store::StatusFilter;
@@ -40,6 +41,7 @@ struct BoardPage {
     status: String,
     pending_days: String,
     csv_href: String,
+    paper_requests: Vec<PaperItem>,
 }
 
 /// The board's view: unless told otherwise, what has waited over three days.
@@ -124,6 +126,12 @@ async fn get_board(
         })
         .collect();
     let pager = pager(&link, &q, lines.len(), page.total);
+    let paper_requests = paper::open_of_court(&state, &auth.who)
+        .await
+        .map_err(|e| ctx.err(e))?
+        .iter()
+        .map(|r| PaperItem::of(r, l))
+        .collect();
     Ok(render(&BoardPage {
         c,
         tabs,
@@ -133,6 +141,7 @@ async fn get_board(
         status: p.status.clone().unwrap_or_default(),
         pending_days: days,
         csv_href: ListLink::new("/board.csv", &p).with(&[], 0),
+        paper_requests,
     }))
 }
 

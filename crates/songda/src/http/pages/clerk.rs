@@ -5,7 +5,7 @@ use super::party::Opt;
 use super::service::stage_label;
 use super::{Chrome, Ctx, FormData, FormError, Lang, PageError, is_form_error, render, see_other};
 use crate::actions::cases::{self, NewPartyInput, UploadInput};
-use crate::actions::{clerk_case, deadlines, mediation, serve};
+use crate::actions::{clerk_case, deadlines, mediation, paper, serve};
 use crate::error::AppError;
 use crate::http::upload;
 use crate::state::AppState;
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
             post(post_document).layer(DefaultBodyLimit::disable()),
         )
         .route("/cases/{id}/serve", post(post_serve))
+        .route("/paper-requests/{id}/close", post(post_paper_close))
 }
 
 pub struct CaseItem {
@@ -170,6 +171,69 @@ pub struct BoardRow {
     pub deadline: String,
 }
 
+/// A request for a paper copy as the clerk's pages list it.
+pub struct PaperItem {
+    pub id: String,
+    pub case_id: String,
+    pub case_number: String,
+    pub party: String,
+    pub document: String,
+    pub requested: String,
+    pub address: String,
+    pub note: String,
+    pub open: bool,
+    pub status: String,
+}
+
+impl PaperItem {
+    pub fn of(r: &crate::store::PaperRequest, l: Lang) -> Self {
+        Self {
+            id: r.id.clone(),
+            case_id: r.case_id.to_string(),
+            case_number: r.case_number.clone(),
+            party: r.party_name.clone(),
+            document: r.document_title.clone(),
+            requested: court_minutes(r.requested_at),
+            address: r.address.clone(),
+            note: r.note.clone().unwrap_or_default(),
+            open: r.closed_at.is_none(),
+            status: paper::describe(r, l.en),
+        }
+    }
+}
+
+async fn post_paper_close(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    form.check_csrf(auth, ctx.l)?;
+    let id = id
+        .parse::<uuid::Uuid>()
+        .map_err(|_| ctx.err(AppError::not_found()))?
+        .to_string();
+    paper::close(
+        &state,
+        &auth.who,
+        &id,
+        form.get("outcome"),
+        form.get("note"),
+    )
+    .await
+    .map_err(|e| ctx.err(e))?;
+    let r = state
+        .store
+        .paper_request(&id)
+        .await
+        .map_err(|e| ctx.err(e.into()))?;
+    Ok(see_other(&format!(
+        "/cases/{}?done=closed#paper-requests",
+        r.case_id
+    )))
+}
+
 /// A party a document has not reached electronically, and why: the court must serve it
 /// another way (CPL Art. 87 ff.).
 pub struct AnotherMethod {
@@ -269,6 +333,7 @@ struct CasePage {
     another: Vec<AnotherMethod>,
     /// (document title, its effect) of each served mediation document.
     mediation: Vec<(String, String)>,
+    paper_requests: Vec<PaperItem>,
     problems: Vec<String>,
     refusals: Vec<String>,
     roles: Vec<Opt>,
@@ -467,6 +532,14 @@ async fn case_page(
         });
     }
     let another = another_method(l, &parties, &docs, &services, &decisions);
+    let paper_requests = state
+        .store
+        .paper_requests_of_case(case.id)
+        .await
+        .map_err(|e| ctx.err(e.into()))?
+        .iter()
+        .map(|r| PaperItem::of(r, l))
+        .collect();
     let mediation = mediation::of_case(&parties, &docs, &services)
         .iter()
         .map(|m| (m.document.title.clone(), m.text(l.en)))
@@ -543,6 +616,7 @@ async fn case_page(
         board,
         another,
         mediation,
+        paper_requests,
         problems,
         refusals,
         roles,

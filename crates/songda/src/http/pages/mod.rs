@@ -6,7 +6,7 @@
 mod account;
 mod admin;
 mod board;
-mod clerk;
+pub mod clerk;
 pub mod party;
 mod service;
 mod verify;
@@ -232,6 +232,11 @@ fn flash_text(l: Lang, code: &str) -> Option<String> {
         "uploaded" => l.t("文书已上传。", "Document uploaded."),
         "created" => l.t("案件已创建。", "Case created."),
         "saved" => l.t("已保存。", "Saved."),
+        "paper" => l.t(
+            "已申请纸质文书，法院处理后会在此显示。",
+            "Paper copy requested; the court's answer will show here.",
+        ),
+        "closed" => l.t("申请已处理。", "Request closed."),
         "staff" => l.t("账户已创建。", "Account created."),
         _ => return None,
     };
@@ -402,6 +407,8 @@ fn field_label(l: Lang, field: &str) -> &'static str {
         "consent_basis" => l.t("同意方式", "Consent basis"),
         "court" => l.t("法院", "Court"),
         "regime" => l.t("适用规则", "Regime"),
+        "address" => l.t("邮寄地址", "Postal address"),
+        "outcome" => l.t("处理结果", "Outcome"),
         "calendar" => l.t("节假日数据", "Calendar data"),
         "time_limit" => l.t("期限", "Time limit"),
         "time_limit_days" => l.t("期限天数", "Days of the time limit"),

@@ -4,7 +4,7 @@
 use super::{Chrome, Ctx, FormData, FormError, Lang, PageError, is_form_error, render, see_other};
 use crate::actions::deadlines::{self, DocumentDeadline};
 use crate::actions::mediation;
-use crate::actions::{recipient, records};
+use crate::actions::{paper, recipient, records};
 use crate::error::AppError;
 use crate::http::files;
 use crate::state::AppState;
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/services/{id}/sign", get(get_sign).post(post_sign))
         .route("/services/{id}/refuse", get(get_refuse).post(post_refuse))
         .route("/services/{id}/record", get(get_record))
+        .route("/services/{id}/paper", axum::routing::post(post_paper))
         .route("/services/{id}/documents/{doc}", get(get_document))
         .route("/services/{id}/documents/{doc}/pages/{page}", get(get_page))
 }
@@ -337,6 +338,13 @@ async fn view(
     Ok((v, d))
 }
 
+/// A document of which the recipient may ask for a paper copy, and their request if made.
+pub struct PaperLine {
+    pub document_id: String,
+    pub title: String,
+    pub request: Option<String>,
+}
+
 /// The recipient's own organisation of a service: pinned, and the folders it is in.
 pub struct Organise {
     pub pinned: bool,
@@ -350,6 +358,7 @@ struct ServicePage {
     c: Chrome,
     v: ServiceView,
     organise: Option<Organise>,
+    paper: Vec<PaperLine>,
 }
 
 async fn get_service(
@@ -359,7 +368,30 @@ async fn get_service(
 ) -> Result<Response, PageError> {
     let (mut v, d) = view(&state, &ctx, &id).await?;
     let mut organise = None;
+    let mut paper = Vec::new();
     if v.is_recipient {
+        let requests = state
+            .store
+            .paper_requests_of_service(d.service.id)
+            .await
+            .map_err(|e| ctx.err(e.into()))?;
+        paper = d
+            .documents
+            .iter()
+            .filter(|x| paper::available(&d, x.id))
+            .map(|x| PaperLine {
+                document_id: x.id.to_string(),
+                title: x.title.clone(),
+                request: requests.iter().find(|r| r.document_id == x.id).map(|r| {
+                    format!(
+                        "{} {} · {}",
+                        ctx.l.t("已申请", "Requested"),
+                        court_minutes(r.requested_at),
+                        paper::describe(r, ctx.l.en)
+                    )
+                }),
+            })
+            .collect();
         let auth = ctx.require()?;
         recipient::record_access(&state, &auth.who, &d, None, false)
             .await
@@ -396,6 +428,7 @@ async fn get_service(
         c: ctx.chrome(),
         v,
         organise,
+        paper,
     }))
 }
 
@@ -592,4 +625,31 @@ async fn get_page(
     files::page_image(&state, &auth.who, sid, did, n)
         .await
         .map_err(|e| ctx.err(e))
+}
+
+/// The recipient asks for a paper copy from the service page.
+async fn post_paper(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    form.check_csrf(auth, ctx.l)?;
+    let id: ServiceId = id.parse().map_err(|_| ctx.err(AppError::not_found()))?;
+    let doc: DocumentId = form
+        .get("document")
+        .parse()
+        .map_err(|_| ctx.err(AppError::not_found()))?;
+    paper::request(
+        &state,
+        &auth.who,
+        id,
+        doc,
+        form.get("address"),
+        form.get("note"),
+    )
+    .await
+    .map_err(|e| ctx.err(e))?;
+    Ok(see_other(&format!("/services/{id}?done=paper#paper")))
 }
