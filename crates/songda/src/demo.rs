@@ -70,6 +70,7 @@ async fn upload(
             size: bytes.len() as u64,
             time_limit: "",
             time_limit_days: "",
+            corrects: "",
         },
     )
     .await

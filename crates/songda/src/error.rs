@@ -133,6 +133,10 @@ fn conflict_message(code: &str) -> &'static str {
         "case_exists" => "a case with this number already exists in this court",
         "code_used" => "this binding code has already been used",
         "service_closed" => "this service has already been signed for or refused",
+        "already_corrected" => "this document was corrected already: correct its latest version",
+        "calendar_changed" => {
+            "the calendar was saved by someone else at the same moment; reload and save again"
+        }
         _ => "conflict",
     }
 }

@@ -77,3 +77,9 @@ CREATE TABLE paper_requests (
     UNIQUE (service_id, document_id)
 );
 CREATE INDEX paper_requests_case ON paper_requests(case_id, requested_at);
+
+-- A corrected document is a new document that names the one it corrects and is served
+-- again; the served one is never changed. Versions count from 1 along the chain.
+ALTER TABLE documents ADD COLUMN corrects_id TEXT REFERENCES documents(id);
+ALTER TABLE documents ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+CREATE UNIQUE INDEX documents_corrects ON documents(corrects_id);

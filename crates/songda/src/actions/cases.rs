@@ -11,7 +11,7 @@ use songda_core::consent::{Channel, ConsentBasis, Provenance};
 use songda_core::deadline::{LimitKind, TimeLimit};
 use songda_core::document::{DocType, DocumentTitle, Sha256Hex};
 use songda_core::evidence::{Event, EventType, RecipientRef};
-use songda_core::ids::{CaseId, PartyId};
+use songda_core::ids::{CaseId, DocumentId, PartyId};
 use songda_core::party::{EmailAddress, PartyRole, PersonName, PhoneNumber};
 use songda_core::timefmt::rfc3339;
 use std::path::Path;
@@ -165,6 +165,8 @@ pub struct UploadInput<'a> {
     pub time_limit: &'a str,
     /// The limit's length in days; empty for the default of its kind and type.
     pub time_limit_days: &'a str,
+    /// The id of the case's document this one corrects; empty for an original.
+    pub corrects: &'a str,
 }
 
 /// The time limit an upload asks for: the law's default for its type unless the clerk
@@ -261,6 +263,28 @@ async fn add_document_inner(
         )
     })?;
     let time_limit = parse_time_limit(doc_type, input.time_limit, input.time_limit_days)?;
+    let corrects = match input.corrects.trim() {
+        "" => None,
+        id => {
+            let unknown = || AppError::field("corrects", "not a document of this case");
+            let id: DocumentId = id.parse().map_err(|_| unknown())?;
+            let old = state
+                .store
+                .document(case.id, id)
+                .await
+                .map_err(|e| match e {
+                    crate::store::StoreError::NotFound => unknown(),
+                    e => e.into(),
+                })?;
+            if !state.store.corrections_of(old.id).await?.is_empty() {
+                return Err(AppError::conflict(
+                    "already_corrected",
+                    "this document was corrected already: correct its latest version",
+                ));
+            }
+            Some(old.id)
+        }
+    };
     let path = input.tmp.to_path_buf();
     let info = tokio::task::spawn_blocking(move || crate::pdf::inspect(&path))
         .await
@@ -284,6 +308,7 @@ async fn add_document_inner(
                 size: input.size as i64,
                 page_count: i64::from(info.page_count),
                 time_limit,
+                corrects,
             },
             who.user.id,
             state.now(),

@@ -52,6 +52,8 @@ pub fn document_json(d: &DocumentRecord) -> Value {
         "pages": d.page_count,
         "uploaded_at": rfc3339(d.uploaded_at),
         "time_limit": d.time_limit,
+        "corrects": d.corrects,
+        "version": d.version,
     })
 }
 
@@ -101,6 +103,8 @@ pub fn service_json(d: &ServiceDetail, events: &[Event], cal: &Calendar) -> Valu
             "size": doc.size,
             "pages": doc.page_count,
             "time_limit": doc.time_limit,
+            "corrects": doc.corrects,
+            "version": doc.version,
         })).collect::<Vec<_>>(),
         "deadlines": deadlines_json(&deadlines::of_service(d, cal)),
         "events": events.iter().map(|e| json!({ "type": e.event_type.as_str(), "at": e.at })).collect::<Vec<_>>(),

@@ -69,6 +69,10 @@ pub struct DocumentRecord {
     pub uploaded_at: OffsetDateTime,
     /// The time limit its service starts, if any.
     pub time_limit: Option<TimeLimit>,
+    /// The document this one corrects (an earlier version), if any.
+    pub corrects: Option<DocumentId>,
+    /// 1 for an original, one more for each correction.
+    pub version: i64,
 }
 
 pub struct NewParty<'a> {
@@ -98,6 +102,8 @@ pub struct NewDocument<'a> {
     pub size: i64,
     pub page_count: i64,
     pub time_limit: Option<TimeLimit>,
+    /// The document of the same case this one corrects.
+    pub corrects: Option<DocumentId>,
 }
 
 row_struct! {
@@ -209,12 +215,14 @@ row_struct! {
         uploaded_at: String,
         time_limit: Option<String>,
         time_limit_days: Option<i64>,
+        corrects_id: Option<String>,
+        version: i64,
     }
 }
 
 pub(crate) const DOCUMENT_COLUMNS: &str =
     "d.id, d.case_id, d.title, d.doc_type, d.sha256, d.size, d.page_count, d.uploaded_at,
-    d.time_limit, d.time_limit_days";
+    d.time_limit, d.time_limit_days, d.corrects_id, d.version";
 
 impl DocumentRow {
     pub(crate) fn into_record(self) -> Result<DocumentRecord> {
@@ -238,6 +246,8 @@ impl DocumentRow {
                 }),
                 _ => None,
             },
+            corrects: self.corrects_id.as_deref().map(parse_id).transpose()?,
+            version: self.version,
         })
     }
 }
@@ -582,8 +592,9 @@ impl Store {
         let id = DocumentId::new();
         sqlx::query(
             "INSERT INTO documents (id, case_id, title, doc_type, sha256, size, page_count, uploaded_by, uploaded_at,
-                                    time_limit, time_limit_days)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                    time_limit, time_limit_days, corrects_id, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                     COALESCE((SELECT version + 1 FROM documents WHERE id = $12), 1))",
         )
         .bind(id.to_string())
         .bind(new.case_id.to_string())
@@ -596,8 +607,10 @@ impl Store {
         .bind(ts(now))
         .bind(new.time_limit.map(|l| l.kind.as_str()))
         .bind(new.time_limit.map(|l| i64::from(l.days)))
+        .bind(new.corrects.map(|c| c.to_string()))
         .execute(&self.writer)
-        .await?;
+        .await
+        .map_err(conflict_on_unique("already_corrected"))?;
         self.document(new.case_id, id).await
     }
 
@@ -611,6 +624,17 @@ impl Store {
         .fetch_optional(&self.writer)
         .await?;
         row.ok_or(StoreError::NotFound)?.into_record()
+    }
+
+    /// The documents that correct this one (at most one, as corrections form a chain).
+    pub async fn corrections_of(&self, id: DocumentId) -> Result<Vec<DocumentRecord>> {
+        let rows: Vec<DocumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.corrects_id = $1 ORDER BY d.uploaded_at"
+        )))
+        .bind(id.to_string())
+        .fetch_all(&self.writer)
+        .await?;
+        rows.into_iter().map(DocumentRow::into_record).collect()
     }
 
     pub async fn documents_of_case(&self, case: CaseId) -> Result<Vec<DocumentRecord>> {

@@ -263,6 +263,7 @@ async fn try_serve(store: &Store, w: &World, events: &[Event]) -> Served {
         size: 9,
         page_count: 1,
         time_limit: None,
+        corrects: None,
     };
     let docs = vec![store.add_document(&doc, w.clerk, T0).await.unwrap().id];
     let (id, case_id, party_id) = (ServiceId::new(), w.case.id, w.party);

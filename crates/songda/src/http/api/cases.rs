@@ -171,6 +171,7 @@ async fn post_document(
             size: up.size,
             time_limit: up.field("time_limit"),
             time_limit_days: up.field("time_limit_days"),
+            corrects: up.field("corrects"),
         },
     )
     .await?;

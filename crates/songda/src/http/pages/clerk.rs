@@ -156,6 +156,8 @@ pub struct DocItem {
     pub sha256: String,
     pub uploaded: String,
     pub time_limit: String,
+    /// "v2, corrects …" for a corrected version; empty for an original.
+    pub version: String,
 }
 
 pub struct BoardRow {
@@ -599,6 +601,20 @@ async fn case_page(
                 sha_short: x.sha256.as_str()[..12].to_string(),
                 sha256: x.sha256.to_string(),
                 uploaded: court_minutes(x.uploaded_at),
+                version: match x.corrects {
+                    Some(old) => format!(
+                        "{}{}{}{}{}",
+                        l.t("第", "v"),
+                        x.version,
+                        l.t("版，更正《", ", corrects “"),
+                        docs.iter()
+                            .find(|d| d.id == old)
+                            .map(|d| d.title.as_str())
+                            .unwrap_or(""),
+                        l.t("》", "”")
+                    ),
+                    None => String::new(),
+                },
                 time_limit: x
                     .time_limit
                     .map(|t| {
@@ -708,6 +724,7 @@ async fn post_document(
                 size: up.size,
                 time_limit: up.field("time_limit"),
                 time_limit_days: up.field("time_limit_days"),
+                corrects: up.field("corrects"),
             },
         )
         .await

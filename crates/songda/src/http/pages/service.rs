@@ -105,6 +105,8 @@ pub fn listed_row(l: Lang, x: &Listed) -> ServiceRow {
 
 pub struct DocView {
     pub id: String,
+    /// How this document stands among corrected versions, if it is one.
+    pub version_note: Option<String>,
     pub title: String,
     pub type_label: &'static str,
     pub sha256: String,
@@ -169,6 +171,17 @@ fn doc_views(l: Lang, d: &ServiceDetail) -> Vec<DocView> {
     d.documents
         .iter()
         .map(|x| DocView {
+            version_note: x.corrects.map(|_| {
+                format!(
+                    "{}{}{}",
+                    l.t("更正版本：第 ", "Corrected version "),
+                    x.version,
+                    l.t(
+                        " 版，取代此前送达的版本",
+                        ", replacing the version served before"
+                    )
+                )
+            }),
             id: x.id.to_string(),
             title: x.title.clone(),
             type_label: l.t(x.doc_type.label_zh(), x.doc_type.label_en()),
@@ -335,6 +348,27 @@ async fn view(
             .map(|e| e.actor.name.clone())
             .unwrap_or_default(),
     };
+    let mut v = v;
+    for (view, doc) in v.docs.iter_mut().zip(&d.documents) {
+        let newer = state
+            .store
+            .corrections_of(doc.id)
+            .await
+            .map_err(|e| ctx.err(e.into()))?;
+        if let Some(n) = newer.first() {
+            view.version_note = Some(format!(
+                "{}{}{}{}{}",
+                l.t(
+                    "此文书已更正：更正版本为第 ",
+                    "This document was corrected: version "
+                ),
+                n.version,
+                l.t(" 版《", " is “"),
+                n.title,
+                l.t("》，将另行送达", "”, served separately")
+            ));
+        }
+    }
     Ok((v, d))
 }
 

@@ -1,5 +1,8 @@
-//! A mediation document takes effect only when every party has signed for it (CPL Art.
-//! 100): until then the parties and the clerk see who is still missing.
+//! Rules by document type (DOMAIN.md section 4): a mediation document takes effect only
+//! when every party has signed for it (CPL Art. 100), and until then the parties and the
+//! clerk see who is still missing; a party may ask for a paper judgment, ruling or
+//! mediation document (CPL2021-A90); a correction is a new version served again, the
+//! first kept as served.
 
 use crate::helpers::{Api, TestApp, binding_code, clerk_page, new_case, pdf};
 use reqwest::StatusCode;
@@ -252,4 +255,105 @@ async fn a_party_asks_for_a_paper_judgment_and_the_clerk_closes_the_request() {
         page.contains("已邮寄") && page.contains("EMS 1234567890"),
         "the party sees it"
     );
+}
+
+#[tokio::test]
+async fn a_correction_is_a_new_version_served_again_and_the_first_stays_as_served() {
+    let app = TestApp::spawn().await;
+    let clerk = app.clerk().await;
+    let case = new_case(&clerk, "(2026)京0105民初50001号", "甲诉乙民间借贷纠纷").await;
+    let case_id = case["id"].as_str().unwrap();
+    let (b, _b_api) = party(&app, &clerk, case_id, "乙", "defendant", "13800138081").await;
+    let first =
+        crate::helpers::upload_and_serve(&clerk, case_id, &b, "民事判决书", "judgment").await;
+    let v1 = first["documents"][0].clone();
+    let v1_id = v1["id"].as_str().unwrap();
+    let upload = |corrects: String, title: &'static str| {
+        let clerk = &clerk;
+        async move {
+            clerk
+                .upload_with(
+                    case_id,
+                    title,
+                    "judgment",
+                    pdf(title),
+                    &[("corrects", corrects.as_str())],
+                )
+                .await
+        }
+    };
+    let v2 = clerk
+        .json_ok(
+            upload(v1_id.to_string(), "民事判决书（更正）").await,
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_eq!(
+        (v2["version"].as_i64(), v2["corrects"].as_str()),
+        (Some(2), Some(v1_id))
+    );
+    crate::helpers::expect_error(
+        upload(v1_id.to_string(), "另一个更正").await,
+        StatusCode::CONFLICT,
+        "already_corrected",
+    )
+    .await;
+    let elsewhere = new_case(&clerk, "(2026)京0105民初50002号", "另案").await;
+    let other_doc = clerk
+        .json_ok(
+            clerk
+                .upload(
+                    elsewhere["id"].as_str().unwrap(),
+                    "他案文书",
+                    "other",
+                    pdf("他案"),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    crate::helpers::expect_error(
+        upload(other_doc["id"].as_str().unwrap().to_string(), "跨案更正").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_field",
+    )
+    .await;
+    let second = clerk
+        .json_ok(
+            clerk
+                .post(
+                    &format!("/cases/{case_id}/services"),
+                    json!({"party_id": b, "document_ids": [v2["id"]]}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_eq!(second["documents"][0]["version"], 2);
+
+    // Both versions are kept: the first service still holds the first version's bytes.
+    let r = clerk
+        .get(&format!(
+            "/services/{}/documents/{v1_id}",
+            first["id"].as_str().unwrap()
+        ))
+        .await;
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        v1["sha256"].as_str().unwrap()
+    );
+    let page = crate::helpers::page_as(
+        &app,
+        "13800138081",
+        "secret-pass",
+        &format!("/services/{}", first["id"].as_str().unwrap()),
+    )
+    .await;
+    assert!(
+        page.contains("此文书已更正：更正版本为第 2 版"),
+        "the first service points to the correction"
+    );
+    let page = clerk_page(&app, &format!("/cases/{case_id}")).await;
+    assert!(page.contains("第2版，更正《民事判决书》"));
 }
