@@ -9,6 +9,7 @@ pub mod certificate;
 pub mod deadlines;
 pub mod mediation;
 pub mod paper;
+pub mod progress;
 pub mod recipient;
 pub mod records;
 pub mod serve;

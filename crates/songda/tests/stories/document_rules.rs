@@ -357,3 +357,51 @@ async fn a_correction_is_a_new_version_served_again_and_the_first_stays_as_serve
     let page = clerk_page(&app, &format!("/cases/{case_id}")).await;
     assert!(page.contains("第2版，更正《民事判决书》"));
 }
+
+#[tokio::test]
+async fn a_party_follows_the_case_on_a_timeline_of_what_concerns_them() {
+    let app = TestApp::spawn().await;
+    let clerk = app.clerk().await;
+    let case = new_case(&clerk, "(2026)京0105民初50001号", "甲诉乙民间借贷纠纷").await;
+    let case_id = case["id"].as_str().unwrap();
+    let (a, a_api) = party(&app, &clerk, case_id, "甲", "plaintiff", "13800138091").await;
+    let (b, _b_api) = party(&app, &clerk, case_id, "乙", "defendant", "13800138092").await;
+    let judgment =
+        crate::helpers::upload_and_serve(&clerk, case_id, &a, "民事判决书", "judgment").await;
+    crate::helpers::upload_and_serve(&clerk, case_id, &b, "仅送乙的通知书", "notice").await;
+    a_api.sign(judgment["id"].as_str().unwrap()).await;
+
+    let v = a_api
+        .json_ok(
+            a_api.get(&format!("/me/cases/{case_id}/progress")).await,
+            StatusCode::OK,
+        )
+        .await;
+    let kinds: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["bound", "deposited", "signed", "deadline"], "{v}");
+    assert!(
+        !v.to_string().contains("仅送乙"),
+        "another party's service is not theirs to see"
+    );
+    let page = crate::helpers::page_as(
+        &app,
+        "13800138091",
+        "secret-pass",
+        &format!("/my/cases/{case_id}/progress"),
+    )
+    .await;
+    assert!(page.contains("上诉期限届满（民事判决书）") && page.contains("尚未届满"));
+    // Not bound to the case: 404, as for anyone's case.
+    let stranger = app.party("丙", "13800138093").await;
+    crate::helpers::expect_error(
+        stranger.get(&format!("/me/cases/{case_id}/progress")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}

@@ -2,10 +2,10 @@
 
 use super::cases::path_id;
 use crate::actions::Who;
-use crate::actions::bundle;
 use crate::actions::deadlines;
 use crate::actions::recipient::{self, ConsentInput};
 use crate::actions::records::{self, ListParams, MarksInput};
+use crate::actions::{bundle, progress};
 use crate::error::AppResult;
 use crate::http::extract::{Auth, JsonBody};
 use crate::http::views::{case_json, party_json, service_json};
@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
             post(post_consent).get(get_consent),
         )
         .route("/me/cases/{case_id}/consent/withdraw", post(post_withdraw))
+        .route("/me/cases/{case_id}/progress", get(get_progress))
         .route("/me/services", get(get_my_services))
         .route("/me/services.csv", get(get_my_services_csv))
         .route("/me/services/{id}/marks", put(put_marks))
@@ -241,4 +242,15 @@ async fn delete_folder(
 ) -> AppResult<StatusCode> {
     records::delete_folder(&state, &auth.who, path_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_progress(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let steps = progress::of_case(&state, &auth.who, path_id(&id)?, false).await?;
+    Ok(Json(
+        json!({ "items": steps.iter().map(|s| s.json()).collect::<Vec<_>>() }),
+    ))
 }

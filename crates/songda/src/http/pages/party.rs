@@ -3,9 +3,9 @@
 
 use super::service::{ServiceRow, listed_row};
 use super::{Chrome, Ctx, FormData, FormError, PageError, is_form_error, render, see_other};
-use crate::actions::bundle;
 use crate::actions::recipient::{self, ConsentInput};
 use crate::actions::records::{self, ListParams, MarksInput};
+use crate::actions::{bundle, progress};
 use crate::error::AppError;
 use crate::http::api::me::csv_response;
 use crate::http::api::services::zip_response;
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/inbox", get(get_inbox))
         .route("/records", get(get_records))
+        .route("/my/cases/{case_id}/progress", get(get_progress))
         .route("/records.csv", get(get_records_csv))
         .route("/records/bundle", post(post_bundle))
         .route("/services/{id}/marks", post(post_marks))
@@ -542,6 +543,58 @@ async fn post_folder(
         return Ok(see_other(&format!("/services/{id}?done=saved#organise")));
     }
     Ok(see_other("/inbox?done=saved"))
+}
+
+pub struct ProgressLine {
+    pub when: String,
+    pub at_iso: String,
+    pub kind: &'static str,
+    pub label: String,
+    pub href: Option<String>,
+    pub future: bool,
+}
+
+#[derive(Template)]
+#[template(path = "progress.html")]
+struct ProgressPage {
+    c: Chrome,
+    case: CaseRecord,
+    steps: Vec<ProgressLine>,
+}
+
+async fn get_progress(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(case_id): Path<String>,
+) -> Result<Response, PageError> {
+    let auth = ctx.require()?;
+    let case_id: CaseId = case_id
+        .parse()
+        .map_err(|_| ctx.err(AppError::not_found()))?;
+    let steps = progress::of_case(&state, &auth.who, case_id, ctx.l.en)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let case = state
+        .store
+        .case(case_id)
+        .await
+        .map_err(|e| ctx.err(e.into()))?;
+    let now = state.now();
+    Ok(render(&ProgressPage {
+        c: ctx.chrome(),
+        case,
+        steps: steps
+            .iter()
+            .map(|s| ProgressLine {
+                when: s.when(),
+                at_iso: songda_core::timefmt::rfc3339(s.at),
+                kind: s.kind,
+                label: s.label.clone(),
+                href: s.service.map(|id| format!("/services/{id}")),
+                future: s.at > now,
+            })
+            .collect(),
+    }))
 }
 
 #[derive(Template)]
