@@ -294,18 +294,7 @@ pub fn csv(rows: &[Listed], cal: &songda_core::deadline::Calendar, en: bool) -> 
             s.refusal_reason
                 .map(|r| t(r.label_zh(), r.label_en()).to_string())
                 .unwrap_or_default(),
-            join(
-                deadlines::of_service(d, cal)
-                    .iter()
-                    .map(|x| {
-                        format!(
-                            "{} {}",
-                            t(x.limit.kind.label_zh(), x.limit.kind.label_en()),
-                            x.deadline.ends
-                        )
-                    })
-                    .collect(),
-            ),
+            deadlines::summary(d, cal, en),
         ];
         out.push_str(
             &fields

@@ -57,6 +57,23 @@ pub fn of_service(d: &ServiceDetail, cal: &Calendar) -> Vec<DocumentDeadline> {
         .collect()
 }
 
+/// The deadlines of a service in one line, each kind with its last day: `上诉期限
+/// 2026-12-21；答辩期限 …`, for lists and exports.
+pub fn summary(d: &ServiceDetail, cal: &Calendar, en: bool) -> String {
+    of_service(d, cal)
+        .iter()
+        .map(|x| {
+            let kind = if en {
+                x.limit.kind.label_en()
+            } else {
+                x.limit.kind.label_zh()
+            };
+            format!("{kind} {}", x.deadline.ends)
+        })
+        .collect::<Vec<_>>()
+        .join(if en { "; " } else { "；" })
+}
+
 /// Saves an administrator's local calendar data after checking every line; returns the
 /// new version.
 pub async fn save_calendar(state: &AppState, who: &Who, body: &str) -> AppResult<i64> {

@@ -112,17 +112,7 @@ async fn get_board(
         .map(|x| BoardLine {
             row: service_row(l, &x.detail),
             case_id: x.detail.case.id.to_string(),
-            deadline: deadlines::of_service(&x.detail, &cal)
-                .iter()
-                .map(|d| {
-                    format!(
-                        "{} {}",
-                        l.t(d.limit.kind.label_zh(), d.limit.kind.label_en()),
-                        d.deadline.ends
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(l.t("；", "; ")),
+            deadline: deadlines::summary(&x.detail, &cal, l.en),
         })
         .collect();
     let pager = pager(&link, &q, lines.len(), page.total);

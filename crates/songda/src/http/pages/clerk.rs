@@ -520,17 +520,7 @@ async fn case_page(
                 .unwrap_or_default(),
             channels,
             problem,
-            deadline: deadlines::of_service(d, &cal)
-                .iter()
-                .map(|x| {
-                    format!(
-                        "{} {}",
-                        l.t(x.limit.kind.label_zh(), x.limit.kind.label_en()),
-                        x.deadline.ends
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(l.t("；", "; ")),
+            deadline: deadlines::summary(d, &cal, l.en),
         });
     }
     let another = another_method(l, &parties, &docs, &services, &decisions);
