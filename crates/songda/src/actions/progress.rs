@@ -56,13 +56,10 @@ pub async fn of_case(state: &AppState, who: &Who, case: CaseId, en: bool) -> App
         });
     }
     let (cal, _) = deadlines::calendar(state).await?;
-    let services: Vec<_> = state
-        .store
-        .services_of_case(case)
-        .await?
-        .into_iter()
-        .filter(|d| d.party.id == party.id)
-        .collect();
+    // The case's every service: the party's own for the steps, all of them for the
+    // mediation documents' effect.
+    let all = state.store.services_of_case(case).await?;
+    let services: Vec<_> = all.iter().filter(|d| d.party.id == party.id).collect();
     for d in &services {
         let s = &d.service;
         let titles = d.titles().join(t("、", ", "));
@@ -123,7 +120,6 @@ pub async fn of_case(state: &AppState, who: &Who, case: CaseId, en: bool) -> App
     }
     let parties = state.store.parties_of_case(case).await?;
     let docs = state.store.documents_of_case(case).await?;
-    let all = state.store.services_of_case(case).await?;
     for m in mediation::of_case(&parties, &docs, &all) {
         if !services
             .iter()
