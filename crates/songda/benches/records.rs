@@ -4,7 +4,8 @@
 //! - a lawyer's list (bound to a party in every case, about 5,000 services): the first
 //!   page, a filtered page, and searches by a fragment of a Chinese title of two and of
 //!   three or more characters (the trigram index), each with its counts by status;
-//! - a clerk's search across the court's 100,000 services;
+//! - a clerk's lists across the court's 100,000 services: the first page, searches of two
+//!   and of four characters and by a party's name, and those pending for more than 3 days;
 //! - the clerk's board of the 500-party case (every service of the case with its
 //!   documents, party and case, and every notification about them, as the case page
 //!   reads them).
@@ -133,11 +134,16 @@ async fn build(path: &std::path::Path) -> Data {
                 .execute(&mut *tx).await.unwrap();
             sqlx::query("INSERT INTO service_documents (service_id, document_id, position) VALUES (?, ?, 0)")
                 .bind(&id).bind(doc).execute(&mut *tx).await.unwrap();
-            sqlx::query("INSERT INTO service_search (service_id, body) VALUES (?, ?)")
+            sqlx::query("INSERT INTO service_search (service_id, body, court_id, case_id, stage, deposited_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(&id)
                 .bind(format!(
                     "{number} 张{c}诉李{c}买卖合同纠纷 北京市朝阳区人民法院 {party_name} {title}"
                 ))
+                .bind(court.to_string())
+                .bind(case.to_string())
+                .bind(stage)
+                .bind(&at)
+                .bind(&at)
                 .execute(&mut *tx)
                 .await
                 .unwrap();
@@ -225,6 +231,19 @@ async fn main() {
             lawyer,
             page(ServiceQuery {
                 q: Some("民初10500".into()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "clerk: court-wide first page",
+            court,
+            page(ServiceQuery::default()),
+        ),
+        (
+            "clerk: court-wide search 2 chars '判决'",
+            court,
+            page(ServiceQuery {
+                q: Some("判决".into()),
                 ..Default::default()
             }),
         ),

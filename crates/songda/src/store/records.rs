@@ -8,6 +8,10 @@
 //! three or more characters; shorter terms, a user's own services (a few thousand at most,
 //! faster matched one by one than probed against the platform's matches), and every term
 //! on PostgreSQL (where `pg_trgm` indexes LIKE) are matched with LIKE.
+//!
+//! A user's lists read `services` through its `(party_id, stage, created_at, id)` index. A
+//! court's run to tens of thousands of rows, so they read `service_search` alone, which
+//! carries the court, case, stage and times of each service (see migration 13).
 
 use super::services::{COLUMNS, Row};
 use super::{Backend, Result, ServiceDetail, Store, StoreError, conflict_on_unique, parse_id, ts};
@@ -225,10 +229,51 @@ fn total_of(status: Option<StatusFilter>, counts: &StatusCounts) -> i64 {
 }
 
 const PENDING: &str = "s.stage IN ('deposited', 'viewed')";
-const FAILED: &str = "s.id IN (SELECT o.service_id FROM outbox o WHERE o.status = 'failed')";
+
+/// The table a list in `scope` reads as `s`, and the expression of the service's id in it.
+fn source(scope: Scope) -> (&'static str, &'static str) {
+    match scope {
+        Scope::User(_) => ("services", "s.id"),
+        Scope::Court(_) => ("service_search", "s.service_id"),
+    }
+}
+
+/// With a notification that could not be delivered.
+fn notice_failed(scope: Scope) -> String {
+    let (_, id) = source(scope);
+    format!("{id} IN (SELECT o.service_id FROM outbox o WHERE o.status = 'failed')")
+}
+
+/// Still awaiting the recipient, with a notification that could not be delivered.
+fn failed(scope: Scope) -> String {
+    format!("{PENDING} AND {}", notice_failed(scope))
+}
+
+/// The condition a status filter puts on `s`.
+fn status_hit(scope: Scope, status: Option<StatusFilter>) -> String {
+    match status {
+        None => "1 = 1".into(),
+        Some(StatusFilter::Pending) => PENDING.into(),
+        Some(StatusFilter::Signed) => "s.stage = 'signed'".into(),
+        Some(StatusFilter::Refused) => "s.stage = 'refused'".into(),
+        Some(StatusFilter::Failed) => failed(scope),
+        Some(StatusFilter::Done) => "s.stage IN ('signed', 'refused')".into(),
+    }
+}
+
+/// The sums by status over the rows of `s`, as SQL aggregate (or window) expressions.
+fn status_sums(scope: Scope, over: &str) -> String {
+    format!(
+        "COALESCE(SUM(CASE WHEN {PENDING} THEN 1 ELSE 0 END){over}, 0) AS n_pending,
+         COALESCE(SUM(CASE WHEN s.stage = 'signed' THEN 1 ELSE 0 END){over}, 0) AS n_signed,
+         COALESCE(SUM(CASE WHEN s.stage = 'refused' THEN 1 ELSE 0 END){over}, 0) AS n_refused,
+         COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END){over}, 0) AS n_failed",
+        failed(scope)
+    )
+}
 
 impl Store {
-    fn filter(&self, scope: Scope, q: &ServiceQuery, with_status: bool) -> Where {
+    fn filter(&self, scope: Scope, q: &ServiceQuery) -> Where {
         let mut w = Where {
             parts: Vec::new(),
             binds: Vec::new(),
@@ -259,26 +304,28 @@ impl Store {
             }
             Scope::Court(c) => {
                 let c = w.arg(c.to_string());
-                w.and(format!(
-                    "s.case_id IN (SELECT c.id FROM cases c WHERE c.court_id = {c})"
-                ));
+                w.and(format!("s.court_id = {c}"));
             }
         }
+        let (_, id) = source(scope);
         if let Some(c) = q.case_id {
             let c = w.arg(c.to_string());
             w.and(format!("s.case_id = {c}"));
         }
         if let Some(c) = q.court_id {
             let c = w.arg(c.to_string());
-            w.and(format!(
-                "s.case_id IN (SELECT c.id FROM cases c WHERE c.court_id = {c})"
-            ));
+            w.and(match scope {
+                Scope::User(_) => {
+                    format!("s.case_id IN (SELECT c.id FROM cases c WHERE c.court_id = {c})")
+                }
+                Scope::Court(_) => format!("s.court_id = {c}"),
+            });
         }
         if let Some(t) = q.doc_type {
             let t = w.arg(t.as_str());
             w.and(format!(
                 "EXISTS (SELECT 1 FROM service_documents sd JOIN documents d ON d.id = sd.document_id
-                         WHERE sd.service_id = s.id AND d.doc_type = {t})"
+                         WHERE sd.service_id = {id} AND d.doc_type = {t})"
             ));
         }
         if let Some(t) = q.from {
@@ -310,29 +357,20 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(" ");
             let m = w.arg(phrase);
-            // `+s.id`: each candidate from the covering index is probed against the
-            // matches, rather than every match looked up in the table.
+            // The matches' row numbers are the search rows' own: each is read by rowid.
             w.and(format!(
-                "+s.id IN (SELECT ss.service_id FROM service_search ss WHERE ss.id IN
-                          (SELECT rowid FROM service_search_fts WHERE service_search_fts MATCH {m}))"
+                "s.id IN (SELECT rowid FROM service_search_fts WHERE service_search_fts MATCH {m})"
             ));
         }
         let like = self.like();
         for t in short {
             let p = w.arg(format!("%{t}%"));
-            w.and(format!(
-                "EXISTS (SELECT 1 FROM service_search ss WHERE ss.service_id = s.id AND ss.body {like} {p})"
-            ));
-        }
-        if with_status {
-            match q.status {
-                None => {}
-                Some(StatusFilter::Pending) => w.and(PENDING.into()),
-                Some(StatusFilter::Signed) => w.and("s.stage = 'signed'".into()),
-                Some(StatusFilter::Refused) => w.and("s.stage = 'refused'".into()),
-                Some(StatusFilter::Failed) => w.and(format!("{PENDING} AND {FAILED}")),
-                Some(StatusFilter::Done) => w.and("s.stage IN ('signed', 'refused')".into()),
-            }
+            w.and(match scope {
+                Scope::User(_) => format!(
+                    "EXISTS (SELECT 1 FROM service_search ss WHERE ss.service_id = s.id AND ss.body {like} {p})"
+                ),
+                Scope::Court(_) => format!("s.body {like} {p}"),
+            });
         }
         w
     }
@@ -348,15 +386,8 @@ impl Store {
         scope: Scope,
         q: &ServiceQuery,
     ) -> Result<(ServicePage, StatusCounts)> {
-        let mut w = self.filter(scope, q, false);
-        let hit = match q.status {
-            None => "1 = 1".to_string(),
-            Some(StatusFilter::Pending) => PENDING.to_string(),
-            Some(StatusFilter::Signed) => "s.stage = 'signed'".into(),
-            Some(StatusFilter::Refused) => "s.stage = 'refused'".into(),
-            Some(StatusFilter::Failed) => format!("{PENDING} AND {FAILED}"),
-            Some(StatusFilter::Done) => "s.stage IN ('signed', 'refused')".into(),
-        };
+        let mut w = self.filter(scope, q);
+        let hit = status_hit(scope, q.status);
         let pin = match (q.sort, scope) {
             (Sort::Default, Scope::User(u)) => {
                 let u = w.arg(u.to_string());
@@ -380,16 +411,13 @@ impl Store {
         if let Scope::Court(_) = scope {
             return self.list_court(scope, q, w, &hit, limit).await;
         }
+        let sums = status_sums(scope, " OVER ()");
         let ids: Vec<(String, i64, i64, i64, i64)> = w
             .query_as(format!(
                 "SELECT t.id, t.n_pending, t.n_signed, t.n_refused, t.n_failed FROM (
                    SELECT s.id, s.created_at, {pin} AS pin, {case_number} AS case_number,
                           CASE WHEN {PENDING} THEN 0 ELSE 1 END AS settled,
-                          CASE WHEN {hit} THEN 1 ELSE 0 END AS hit,
-                          SUM(CASE WHEN {PENDING} THEN 1 ELSE 0 END) OVER () AS n_pending,
-                          SUM(CASE WHEN s.stage = 'signed' THEN 1 ELSE 0 END) OVER () AS n_signed,
-                          SUM(CASE WHEN s.stage = 'refused' THEN 1 ELSE 0 END) OVER () AS n_refused,
-                          SUM(CASE WHEN {PENDING} AND {FAILED} THEN 1 ELSE 0 END) OVER () AS n_failed
+                          CASE WHEN {hit} THEN 1 ELSE 0 END AS hit, {sums}
                    FROM services s WHERE {}
                  ) t
                  WHERE t.hit = 1 ORDER BY {order} LIMIT {limit} OFFSET {}",
@@ -422,7 +450,8 @@ impl Store {
     }
 
     /// A court's list: its candidates run to the court's every service, too many for a
-    /// window over them all, so the counts and the page are two passes over the index.
+    /// window over them all, so the counts and the page are two passes over
+    /// `service_search` (its indexes or the full-text matches).
     async fn list_court(
         &self,
         scope: Scope,
@@ -433,31 +462,60 @@ impl Store {
     ) -> Result<(ServicePage, StatusCounts)> {
         let counts = self.count_services(scope, q).await?;
         let total = total_of(q.status, &counts);
-        if total == 0 || i64::from(q.offset) >= total {
+        let offset = i64::from(q.offset);
+        if total == 0 || offset >= total {
             let page = ServicePage {
                 items: Vec::new(),
                 total,
             };
             return Ok((page, counts));
         }
-        let order = match q.sort {
-            Sort::Default => format!("CASE WHEN {PENDING} THEN 0 ELSE 1 END, s.created_at DESC, s.id"),
-            Sort::Newest => "s.created_at DESC, s.id".into(),
-            Sort::Oldest => "s.created_at, s.id".into(),
-            Sort::CaseNumber => {
-                "(SELECT c.case_number FROM cases c WHERE c.id = s.case_id), s.created_at DESC, s.id"
-                    .into()
+        let page = |part: String, order: &'static str, offset: i64, limit: i64| {
+            let w = &w;
+            async move {
+                let ids: Vec<(String,)> = w
+                    .query_as(format!(
+                        "SELECT s.service_id FROM service_search s WHERE {} AND {part}
+                         ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+                        w.sql()
+                    ))
+                    .fetch_all(self.reader())
+                    .await?;
+                Ok::<_, StoreError>(ids.into_iter().map(|(id,)| id).collect::<Vec<_>>())
             }
         };
-        let ids: Vec<(String,)> = w
-            .query_as(format!(
-                "SELECT s.id FROM services s WHERE {} AND {hit} ORDER BY {order} LIMIT {limit} OFFSET {}",
-                w.sql(),
-                q.offset
-            ))
-            .fetch_all(self.reader())
-            .await?;
-        let ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
+        let limit = i64::from(limit);
+        let ids = match q.sort {
+            // Those awaiting the recipient first: each part in the order of the index, the
+            // counts telling where the first ends.
+            Sort::Default => {
+                let awaiting = match q.status {
+                    None | Some(StatusFilter::Pending) => counts.pending,
+                    Some(StatusFilter::Failed) => counts.failed,
+                    Some(_) => 0,
+                };
+                let mut ids = Vec::new();
+                if offset < awaiting {
+                    let part = format!("{hit} AND {PENDING}");
+                    ids = page(part, "s.created_at DESC, s.service_id", offset, limit).await?;
+                }
+                let rest = limit - ids.len() as i64;
+                if rest > 0 && offset + limit > awaiting {
+                    let part = format!("{hit} AND NOT ({PENDING})");
+                    let from = (offset - awaiting).max(0);
+                    ids.extend(page(part, "s.created_at DESC, s.service_id", from, rest).await?);
+                }
+                ids
+            }
+            Sort::Newest => {
+                page(hit.into(), "s.created_at DESC, s.service_id", offset, limit).await?
+            }
+            Sort::Oldest => page(hit.into(), "s.created_at, s.service_id", offset, limit).await?,
+            Sort::CaseNumber => {
+                let order = "(SELECT c.case_number FROM cases c WHERE c.id = s.case_id), s.created_at DESC, s.service_id";
+                page(hit.into(), order, offset, limit).await?
+            }
+        };
         let items = self.page_items(scope, &ids).await?;
         Ok((ServicePage { items, total }, counts))
     }
@@ -504,24 +562,31 @@ impl Store {
 
     /// How many services in `scope` match `q` (its status aside), by status: one pass.
     pub async fn count_services(&self, scope: Scope, q: &ServiceQuery) -> Result<StatusCounts> {
-        let w = self.filter(scope, q, false);
-        let (pending, signed, refused, failed): (i64, i64, i64, i64) = w
+        let w = self.filter(scope, q);
+        let (table, _) = source(scope);
+        // By stage, in the order of the indexes that lead with it.
+        let rows: Vec<(String, i64, i64)> = w
             .query_as(format!(
-                "SELECT COALESCE(SUM(CASE WHEN {PENDING} THEN 1 ELSE 0 END), 0),
-                        COALESCE(SUM(CASE WHEN s.stage = 'signed' THEN 1 ELSE 0 END), 0),
-                        COALESCE(SUM(CASE WHEN s.stage = 'refused' THEN 1 ELSE 0 END), 0),
-                        COALESCE(SUM(CASE WHEN {PENDING} AND {FAILED} THEN 1 ELSE 0 END), 0)
-                 FROM services s WHERE {}",
+                "SELECT s.stage, COUNT(*), COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0)
+                 FROM {table} s WHERE {} GROUP BY s.stage",
+                notice_failed(scope),
                 w.sql()
             ))
-            .fetch_one(self.reader())
+            .fetch_all(self.reader())
             .await?;
-        Ok(StatusCounts {
-            pending,
-            signed,
-            refused,
-            failed,
-        })
+        let mut counts = StatusCounts::default();
+        for (stage, n, failed) in rows {
+            match stage.as_str() {
+                "deposited" | "viewed" => {
+                    counts.pending += n;
+                    counts.failed += failed;
+                }
+                "signed" => counts.signed += n,
+                "refused" => counts.refused += n,
+                _ => {}
+            }
+        }
+        Ok(counts)
     }
 
     async fn with_marks(&self, user: UserId, details: Vec<ServiceDetail>) -> Result<Vec<Listed>> {

@@ -198,6 +198,19 @@ impl Row {
     }
 }
 
+/// The service's stage, copied to its search row (which a court's lists read) in the
+/// transaction that changed it.
+async fn stage_to_search(tx: &mut super::Tx<'_>, id: ServiceId) -> Result<()> {
+    sqlx::query(
+        "UPDATE service_search SET stage = (SELECT s.stage FROM services s WHERE s.id = $1)
+         WHERE service_id = $1",
+    )
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 async fn insert_decision(
     tx: &mut super::Tx<'_>,
     d: &NewPolicyDecision<'_>,
@@ -283,10 +296,11 @@ impl Store {
             Backend::Postgres => "string_agg(d.title, ' ')",
         };
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO service_search (service_id, body)
+            "INSERT INTO service_search (service_id, body, court_id, case_id, stage, deposited_at, created_at)
              SELECT s.id, c.case_number || ' ' || c.title || ' ' || ct.name || ' ' || p.name || ' ' ||
                     COALESCE((SELECT {titles} FROM service_documents sd JOIN documents d ON d.id = sd.document_id
-                              WHERE sd.service_id = s.id), '')
+                              WHERE sd.service_id = s.id), ''),
+                    c.court_id, s.case_id, s.stage, s.deposited_at, s.created_at
              FROM services s JOIN cases c ON c.id = s.case_id JOIN courts ct ON ct.id = c.court_id
              JOIN parties p ON p.id = s.party_id
              WHERE s.id = $1"
@@ -439,6 +453,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        stage_to_search(&mut tx, id).await?;
         evidence::append(&mut tx, self.backend, event).await?;
         tx.commit().await?;
         Ok(())
@@ -479,6 +494,7 @@ impl Store {
                 StoreError::NotFound
             });
         }
+        stage_to_search(&mut tx, id).await?;
         evidence::append(&mut tx, self.backend, event).await?;
         for n in notifications {
             enqueue(&mut tx, n).await?;

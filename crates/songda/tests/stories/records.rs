@@ -548,6 +548,56 @@ async fn the_clerks_board_lists_across_cases_what_failed_was_refused_or_waits_to
     );
     assert_eq!(v["counts"]["failed"], 1);
     assert_eq!(court("pending_days=3").await["total"], 0);
+
+    // Those awaiting the recipient first, newest first, then the settled; a page may span
+    // both.
+    let newest = crate::helpers::upload_and_serve(
+        &s.clerk,
+        &s.case_id,
+        &json!(s.party_id),
+        "举证通知书",
+        "notice",
+    )
+    .await;
+    let newest = newest["id"].as_str().unwrap().to_string();
+    let in_order = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = court("").await;
+    assert_eq!(
+        in_order(&all),
+        vec![newest.clone(), failed.clone(), refused.clone()]
+    );
+    assert_eq!(
+        (
+            all["counts"]["pending"].as_i64(),
+            all["counts"]["refused"].as_i64()
+        ),
+        (Some(2), Some(1))
+    );
+    let spanning = court("limit=2&offset=1").await;
+    assert_eq!(in_order(&spanning), vec![failed.clone(), refused.clone()]);
+    assert_eq!(spanning["total"], 3);
+    assert_eq!(in_order(&court("offset=2").await), vec![refused.clone()]);
+    assert_eq!(
+        in_order(&court("status=pending&offset=1").await),
+        vec![failed.clone()]
+    );
+    assert_eq!(
+        in_order(&court("sort=oldest&limit=1").await),
+        vec![failed.clone()]
+    );
+    // A court's search: by the trigram index (three characters or more) and by shorter
+    // fragments, the stage each service has now.
+    assert_eq!(in_order(&court("q=民事裁定").await), vec![refused.clone()]);
+    assert_eq!(in_order(&court("q=裁定").await), vec![refused.clone()]);
+    assert_eq!(in_order(&court("q=举证").await), vec![newest.clone()]);
+    assert_eq!(court("q=裁定&status=pending").await["total"], 0);
     expect_error(
         party.get("/court/services").await,
         StatusCode::FORBIDDEN,

@@ -342,7 +342,7 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
         migrate(&store).await.unwrap()
     })
     .await;
-    assert_eq!(applied.iter().sum::<usize>(), 12, "{applied:?}");
+    assert_eq!(applied.iter().sum::<usize>(), 13, "{applied:?}");
     let (first, second) = (db.open().await, db.open().await);
     assert_eq!(migrate(&first).await.unwrap(), 0);
     assert_eq!(migrate(&second).await.unwrap(), 0);
@@ -369,6 +369,7 @@ async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db
             (10, "email_documents"),
             (11, "time_limits"),
             (12, "records"),
+            (13, "court_lists"),
         ]
     );
 }

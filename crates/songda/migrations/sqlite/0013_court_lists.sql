@@ -1,0 +1,27 @@
+-- A court's lists and searches run over its every service: tens of thousands of matches
+-- for a common word. Reading each match's row in `services` (by its text key) costs more
+-- than the search, so the search row carries what the court's lists filter, count and
+-- sort by: court, case, stage and times. The stage is written with the service's, in the
+-- same transaction.
+ALTER TABLE service_search ADD COLUMN court_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE service_search ADD COLUMN case_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE service_search ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+ALTER TABLE service_search ADD COLUMN deposited_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE service_search ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
+UPDATE service_search SET (court_id, case_id, stage, deposited_at, created_at) =
+    (SELECT c.court_id, s.case_id, s.stage, s.deposited_at, s.created_at
+     FROM services s JOIN cases c ON c.id = s.case_id
+     WHERE s.id = service_search.service_id);
+
+-- A change of stage leaves the text, and its index, alone.
+DROP TRIGGER service_search_au;
+CREATE TRIGGER service_search_au AFTER UPDATE OF body ON service_search BEGIN
+    INSERT INTO service_search_fts (service_search_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO service_search_fts (rowid, body) VALUES (new.id, new.body);
+END;
+
+-- A court's services by stage, pending ones by time of deposit, from the index alone; and
+-- one case's.
+CREATE INDEX service_search_court
+    ON service_search(court_id, stage, deposited_at, created_at, service_id);
+CREATE INDEX service_search_case ON service_search(case_id, stage, created_at);
