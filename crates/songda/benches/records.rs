@@ -134,16 +134,23 @@ async fn build(path: &std::path::Path) -> Data {
                 .execute(&mut *tx).await.unwrap();
             sqlx::query("INSERT INTO service_documents (service_id, document_id, position) VALUES (?, ?, 0)")
                 .bind(&id).bind(doc).execute(&mut *tx).await.unwrap();
+            let body = format!(
+                "{number} 张{c}诉李{c}买卖合同纠纷 北京市朝阳区人民法院 {party_name} {title}"
+            );
             sqlx::query("INSERT INTO service_search (service_id, body, court_id, case_id, stage, deposited_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(&id)
-                .bind(format!(
-                    "{number} 张{c}诉李{c}买卖合同纠纷 北京市朝阳区人民法院 {party_name} {title}"
-                ))
+                .bind(&body)
                 .bind(court.to_string())
                 .bind(case.to_string())
                 .bind(stage)
                 .bind(&at)
                 .bind(&at)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO service_search_pairs (rowid, pairs) SELECT id, ? FROM service_search WHERE service_id = ?")
+                .bind(pairs(&body))
+                .bind(&id)
                 .execute(&mut *tx)
                 .await
                 .unwrap();
@@ -159,6 +166,19 @@ async fn build(path: &std::path::Path) -> Data {
         lawyer,
         big_case: big_case.unwrap(),
     }
+}
+
+/// The distinct pairs of adjacent characters of `body`, space-separated, as the store
+/// writes them for its index of two-character terms.
+fn pairs(body: &str) -> String {
+    let chars: Vec<char> = body.chars().collect();
+    let mut seen = std::collections::HashSet::new();
+    chars
+        .windows(2)
+        .map(|w| w.iter().collect::<String>())
+        .filter(|p| seen.insert(p.clone()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// p50 and p95 of `runs` timed calls, in milliseconds.

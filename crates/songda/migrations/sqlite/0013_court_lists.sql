@@ -25,3 +25,21 @@ END;
 CREATE INDEX service_search_court
     ON service_search(court_id, stage, deposited_at, created_at, service_id);
 CREATE INDEX service_search_case ON service_search(case_id, stage, created_at);
+
+-- Two-character words (surnames and given names, 判决, 裁定) are the commonest Chinese
+-- searches and too short for trigrams. A second index holds, for each search row, the
+-- distinct pairs of adjacent characters of its text, space-separated, as words: a
+-- two-character term is then one lookup. (A pair with a space or punctuation in it indexes
+-- as a single character, which no two-character term matches.) The pairs are not stored,
+-- only indexed, under the search row's number.
+CREATE VIRTUAL TABLE service_search_pairs USING fts5(
+    pairs, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
+);
+INSERT INTO service_search_pairs (rowid, pairs)
+SELECT id, COALESCE((
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < length(service_search.body))
+    SELECT group_concat(p, ' ') FROM (SELECT DISTINCT substr(service_search.body, i, 2) AS p FROM n)), '')
+FROM service_search;
+CREATE TRIGGER service_search_pairs_ad AFTER DELETE ON service_search BEGIN
+    DELETE FROM service_search_pairs WHERE rowid = old.id;
+END;

@@ -323,7 +323,7 @@ mod tests {
         );
         assert_eq!(rows, [expected]);
         drop(conn);
-        // The court's lists find them by stage and through the text index.
+        // The court's lists find them by stage and through the text indexes.
         let scope = Scope::Court(court.parse().unwrap());
         let list = |q: ServiceQuery| {
             let store = &store;
@@ -339,12 +339,19 @@ mod tests {
             status: Some(StatusFilter::Pending),
             ..Default::default()
         };
-        assert_eq!(list(pending).await, [viewed]);
+        assert_eq!(list(pending).await, vec![viewed.clone()]);
         let search = ServiceQuery {
             q: Some("裁定书 refused".into()),
             ..Default::default()
         };
-        assert_eq!(list(search).await, [refused]);
+        assert_eq!(list(search).await, vec![refused.clone()]);
+        // A two-character term, through the index of pairs the migration filled.
+        let pair = ServiceQuery {
+            q: Some("李四".into()),
+            limit: 20,
+            ..Default::default()
+        };
+        assert_eq!(list(pair).await, [viewed, refused]);
         store.close().await;
     }
 

@@ -5,9 +5,11 @@
 //! Search works on one text per service (`service_search`: case number, case title,
 //! court, recipient, document titles). Chinese has no spaces between words, so the index
 //! is of trigrams: on SQLite an FTS5 trigram index answers a court's search for terms of
-//! three or more characters; shorter terms, a user's own services (a few thousand at most,
-//! faster matched one by one than probed against the platform's matches), and every term
-//! on PostgreSQL (where `pg_trgm` indexes LIKE) are matched with LIKE.
+//! three or more characters, and an index of the text's two-character pairs answers terms
+//! of two letters or digits (two-character names and words are the commonest searches).
+//! Other terms, a user's own services (a few thousand at most, faster matched one by one
+//! than probed against the platform's matches), and every term on PostgreSQL (where
+//! `pg_trgm` indexes LIKE) are matched with LIKE.
 //!
 //! A user's lists read `services` through its `(party_id, stage, created_at, id)` index. A
 //! court's run to tens of thousands of rows, so they read `service_search` alone, which
@@ -230,6 +232,23 @@ fn total_of(status: Option<StatusFilter>, counts: &StatusCounts) -> i64 {
 
 const PENDING: &str = "s.stage IN ('deposited', 'viewed')";
 
+/// The distinct pairs of adjacent characters of a search row's text, space-separated: what
+/// `service_search_pairs` indexes under the row's number (SQLite; the same expression
+/// indexed the existing rows in migration 13).
+pub(super) const PAIRS: &str = "COALESCE((
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < length(service_search.body))
+    SELECT group_concat(p, ' ') FROM (SELECT DISTINCT substr(service_search.body, i, 2) AS p FROM n)), '')";
+
+/// Whether `term` is found through the index of pairs: two characters, each one the
+/// index's tokenizer keeps in a word (letters and digits).
+fn is_pair(term: &str) -> bool {
+    let mut chars = term.chars();
+    matches!(
+        (chars.next(), chars.next(), chars.next()),
+        (Some(a), Some(b), None) if a.is_alphanumeric() && b.is_alphanumeric()
+    )
+}
+
 /// The table a list in `scope` reads as `s`, and the expression of the service's id in it.
 fn source(scope: Scope) -> (&'static str, &'static str) {
     match scope {
@@ -341,25 +360,33 @@ impl Store {
             w.and(format!("{PENDING} AND s.deposited_at < {t}"));
         }
         let terms = q.q.as_deref().map(search_terms).unwrap_or_default();
-        let (long, short): (Vec<_>, Vec<_>) = match (self.backend, scope) {
-            // FTS5's trigram index answers terms of three characters or more across a
-            // court. A user's own services are few enough that matching each of them is
-            // faster than probing matches from the whole platform.
-            (Backend::Sqlite, Scope::Court(_)) => {
-                terms.iter().partition(|t| t.chars().count() >= 3)
+        let (mut long, mut pairs, mut short) = (Vec::new(), Vec::new(), Vec::new());
+        for t in &terms {
+            match (self.backend, scope) {
+                // FTS5 indexes answer a court's search. A user's own services are few
+                // enough that matching each of them is faster than probing matches from
+                // the whole platform.
+                (Backend::Sqlite, Scope::Court(_)) if t.chars().count() >= 3 => long.push(t),
+                (Backend::Sqlite, Scope::Court(_)) if is_pair(t) => pairs.push(t),
+                _ => short.push(t),
             }
-            _ => (Vec::new(), terms.iter().collect()),
-        };
-        if !long.is_empty() {
-            let phrase = long
+        }
+        for (index, terms) in [
+            ("service_search_fts", long),
+            ("service_search_pairs", pairs),
+        ] {
+            if terms.is_empty() {
+                continue;
+            }
+            let phrases = terms
                 .iter()
                 .map(|t| format!("\"{t}\""))
                 .collect::<Vec<_>>()
                 .join(" ");
-            let m = w.arg(phrase);
+            let m = w.arg(phrases);
             // The matches' row numbers are the search rows' own: each is read by rowid.
             w.and(format!(
-                "s.id IN (SELECT rowid FROM service_search_fts WHERE service_search_fts MATCH {m})"
+                "s.id IN (SELECT rowid FROM {index} WHERE {index} MATCH {m})"
             ));
         }
         let like = self.like();

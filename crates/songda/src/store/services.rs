@@ -308,6 +308,16 @@ impl Store {
         .bind(new.id.to_string())
         .execute(&mut *tx)
         .await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO service_search_pairs (rowid, pairs)
+                 SELECT id, {} FROM service_search WHERE service_id = $1",
+                super::records::PAIRS
+            )))
+            .bind(new.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
         insert_decision(&mut tx, decision, Some(new.id)).await?;
         evidence::append_all(&mut tx, self.backend, events).await?;
         for n in notifications {
