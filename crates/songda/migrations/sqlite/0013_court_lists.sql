@@ -3,6 +3,13 @@
 -- than the search, so the search row carries what the court's lists filter, count and
 -- sort by: court, case, stage and times. The stage is written with the service's, in the
 -- same transaction.
+-- A change of stage leaves the text, and its index, alone.
+DROP TRIGGER service_search_au;
+CREATE TRIGGER service_search_au AFTER UPDATE OF body ON service_search BEGIN
+    INSERT INTO service_search_fts (service_search_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO service_search_fts (rowid, body) VALUES (new.id, new.body);
+END;
+
 ALTER TABLE service_search ADD COLUMN court_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE service_search ADD COLUMN case_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE service_search ADD COLUMN stage TEXT NOT NULL DEFAULT '';
@@ -12,13 +19,6 @@ UPDATE service_search SET (court_id, case_id, stage, deposited_at, created_at) =
     (SELECT c.court_id, s.case_id, s.stage, s.deposited_at, s.created_at
      FROM services s JOIN cases c ON c.id = s.case_id
      WHERE s.id = service_search.service_id);
-
--- A change of stage leaves the text, and its index, alone.
-DROP TRIGGER service_search_au;
-CREATE TRIGGER service_search_au AFTER UPDATE OF body ON service_search BEGIN
-    INSERT INTO service_search_fts (service_search_fts, rowid, body) VALUES ('delete', old.id, old.body);
-    INSERT INTO service_search_fts (rowid, body) VALUES (new.id, new.body);
-END;
 
 -- A court's services by stage, pending ones by time of deposit, from the index alone; and
 -- one case's.

@@ -240,12 +240,17 @@ pub(super) const PAIRS: &str = "COALESCE((
     SELECT group_concat(p, ' ') FROM (SELECT DISTINCT substr(service_search.body, i, 2) AS p FROM n)), '')";
 
 /// Whether `term` is found through the index of pairs: two characters, each one the
-/// index's tokenizer keeps in a word (letters and digits).
+/// index's tokenizer keeps in a word. Only ASCII letters and digits and CJK ideographs are
+/// taken for sure; any other term is matched with LIKE.
 fn is_pair(term: &str) -> bool {
+    fn word(c: char) -> bool {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3134F}')
+    }
     let mut chars = term.chars();
     matches!(
         (chars.next(), chars.next(), chars.next()),
-        (Some(a), Some(b), None) if a.is_alphanumeric() && b.is_alphanumeric()
+        (Some(a), Some(b), None) if word(a) && word(b)
     )
 }
 
@@ -405,9 +410,9 @@ impl Store {
     /// One page of services in `scope` matching `q`, the total that match, and the counts
     /// by status (every filter but the status applied).
     ///
-    /// One pass over the candidates, from the covering indexes on `(party_id | case_id,
+    /// A user's: one pass over the candidates, from the covering index on `(party_id,
     /// stage, created_at, id)`: window sums count them by status while the page's ids are
-    /// sorted out; then only the page's rows are read.
+    /// sorted out. A court's: see `list_court`. Then only the page's rows are read.
     pub async fn list_services(
         &self,
         scope: Scope,
@@ -513,8 +518,8 @@ impl Store {
         };
         let limit = i64::from(limit);
         let ids = match q.sort {
-            // Those awaiting the recipient first: each part in the order of the index, the
-            // counts telling where the first ends.
+            // Those awaiting the recipient first: each part sorted on its own (from the
+            // index, or the search matches), the counts telling where the first ends.
             Sort::Default => {
                 let awaiting = match q.status {
                     None | Some(StatusFilter::Pending) => counts.pending,
@@ -848,5 +853,22 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_letters_digits_or_ideographs_go_through_the_index_of_pairs() {
+        for term in ["李四", "判决", "A1", "0号", "𠀀字"] {
+            assert!(is_pair(term), "{term}");
+        }
+        // Too short or too long, or with a character the tokenizer splits words at (or
+        // may): matched with LIKE.
+        for term in ["李", "李四五", "-3", "3)", "（一", "é1", "कि"] {
+            assert!(!is_pair(term), "{term}");
+        }
     }
 }

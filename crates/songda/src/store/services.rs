@@ -199,11 +199,11 @@ impl Row {
 }
 
 /// The service's stage, copied to its search row (which a court's lists read) in the
-/// transaction that changed it.
+/// transaction that changed it; left alone when unchanged (a view after the first).
 async fn stage_to_search(tx: &mut super::Tx<'_>, id: ServiceId) -> Result<()> {
     sqlx::query(
         "UPDATE service_search SET stage = (SELECT s.stage FROM services s WHERE s.id = $1)
-         WHERE service_id = $1",
+         WHERE service_id = $1 AND stage <> (SELECT s.stage FROM services s WHERE s.id = $1)",
     )
     .bind(id.to_string())
     .execute(&mut **tx)
@@ -308,6 +308,8 @@ impl Store {
         .bind(new.id.to_string())
         .execute(&mut *tx)
         .await?;
+        // Its two-character pairs (SQLite): a trigger cannot compute them (no WITH in a
+        // trigger), so they are indexed here. The text is written once, never changed.
         if self.backend == Backend::Sqlite {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO service_search_pairs (rowid, pairs)
