@@ -159,6 +159,18 @@ fn migrations(backend: Backend) -> &'static [Migration] {
 
 /// Applies the pending migrations; returns how many it applied.
 pub async fn apply(store: &Store) -> anyhow::Result<usize> {
+    apply_list(store, migrations(store.backend())).await
+}
+
+/// Applies the pending migrations up to schema `version` only, leaving the database as an
+/// older release left it: where a test of an upgrade starts.
+pub async fn apply_through(store: &Store, version: i64) -> anyhow::Result<usize> {
+    let all = migrations(store.backend());
+    let known = all.iter().take_while(|m| m.0 <= version).count();
+    apply_list(store, &all[..known]).await
+}
+
+async fn apply_list(store: &Store, list: &[Migration]) -> anyhow::Result<usize> {
     let mut conn = store.writer().acquire().await?;
     if store.backend() == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_lock($1)")
@@ -166,7 +178,7 @@ pub async fn apply(store: &Store) -> anyhow::Result<usize> {
             .execute(&mut *conn)
             .await?;
     }
-    let result = apply_on(&mut conn, store.backend(), migrations(store.backend())).await;
+    let result = apply_on(&mut conn, store.backend(), list).await;
     if store.backend() == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_unlock($1)")
             .bind(MIGRATION_LOCK)
@@ -242,118 +254,6 @@ async fn apply_on(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Migration 13 copies each existing service's court, case, stage and times to its
-    /// search row, where a court's lists read them.
-    #[tokio::test]
-    async fn upgrading_to_court_lists_fills_the_search_rows_of_existing_services() {
-        use crate::store::{Location, Scope, ServiceQuery, StatusFilter, Store};
-        use songda_core::ids::{CaseId, CourtId, PartyId, ServiceId, UserId};
-        let dir = tempfile::tempdir().unwrap();
-        let location = Location::SqliteFile(dir.path().join("old.db"));
-        let store = Store::connect(&location).await.unwrap();
-        let mut conn = store.writer().acquire().await.unwrap();
-        let old = apply_on(&mut conn, Backend::Sqlite, &SQLITE[..12]).await;
-        assert_eq!(old.unwrap(), 12);
-        let (court, clerk, case, party) = (
-            CourtId::new().to_string(),
-            UserId::new().to_string(),
-            CaseId::new().to_string(),
-            PartyId::new().to_string(),
-        );
-        let t = "2026-11-02T03:04:05.000000Z";
-        for sql in [
-            "INSERT INTO courts (id, name, created_at) VALUES ($1, '北京市朝阳区人民法院', $5)",
-            "INSERT INTO users (id, role, name, login, password_hash, court_id, created_at)
-             VALUES ($2, 'clerk', '书记员', 'clerk', 'x', $1, $5)",
-            "INSERT INTO cases (id, court_id, case_number, case_key, title, created_by, created_at)
-             VALUES ($3, $1, '(2026)京0105民初1号', '(2026)京0105民初1号', '张三诉李四', $2, $5)",
-            "INSERT INTO parties (id, case_id, name, role, phone, binding_code_hmac, created_by, created_at)
-             VALUES ($4, $3, '李四', 'defendant', '13800000000', 'h', $2, $5)",
-        ] {
-            sqlx::query(sql)
-                .bind(&court)
-                .bind(&clerk)
-                .bind(&case)
-                .bind(&party)
-                .bind(t)
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-        }
-        let (viewed, refused) = (ServiceId::new().to_string(), ServiceId::new().to_string());
-        for (id, stage) in [(&viewed, "viewed"), (&refused, "refused")] {
-            sqlx::query(
-                "INSERT INTO services (id, case_id, party_id, stage, regime, provenance, consent_basis,
-                    consent_version, deposited_at, created_by, created_at)
-                 VALUES ($1, $2, $3, $4, 'CPL2021-A90', 'confirmed', 'prior_agreement', 1, $5, $6, $5)",
-            )
-            .bind(id)
-            .bind(&case)
-            .bind(&party)
-            .bind(stage)
-            .bind(t)
-            .bind(&clerk)
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-            sqlx::query("INSERT INTO service_search (service_id, body) VALUES ($1, $2)")
-                .bind(id)
-                .bind(format!("民事裁定书 李四 {stage}"))
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-        }
-        let new = apply_on(&mut conn, Backend::Sqlite, SQLITE).await;
-        assert_eq!(new.unwrap(), SQLITE.len() - 12);
-        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT court_id, case_id, stage, deposited_at, created_at
-             FROM service_search WHERE service_id = $1",
-        )
-        .bind(&viewed)
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap();
-        let expected = (
-            court.clone(),
-            case,
-            "viewed".to_string(),
-            t.into(),
-            t.into(),
-        );
-        assert_eq!(rows, [expected]);
-        drop(conn);
-        // The court's lists find them by stage and through the text indexes.
-        let scope = Scope::Court(court.parse().unwrap());
-        let list = |q: ServiceQuery| {
-            let store = &store;
-            async move {
-                let (page, _) = store.list_services(scope, &q).await.unwrap();
-                page.items
-                    .iter()
-                    .map(|i| i.detail.service.id.to_string())
-                    .collect::<Vec<_>>()
-            }
-        };
-        let pending = ServiceQuery {
-            status: Some(StatusFilter::Pending),
-            ..Default::default()
-        };
-        assert_eq!(list(pending).await, vec![viewed.clone()]);
-        let search = ServiceQuery {
-            q: Some("裁定书 refused".into()),
-            ..Default::default()
-        };
-        assert_eq!(list(search).await, vec![refused.clone()]);
-        // A two-character term, through the index of pairs the migration filled.
-        let pair = ServiceQuery {
-            q: Some("李四".into()),
-            limit: 20,
-            ..Default::default()
-        };
-        assert_eq!(list(pair).await, [viewed, refused]);
-        store.close().await;
-    }
 
     #[test]
     fn both_backends_have_the_same_migrations() {

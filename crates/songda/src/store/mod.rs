@@ -58,7 +58,7 @@ pub use calendar::CalendarVersion;
 pub use cases::*;
 pub use certificates::LogEntry;
 pub use heads::LogKey;
-pub use migrate::apply as migrate;
+pub use migrate::{apply as migrate, apply_through as migrate_through};
 pub use outbox::*;
 pub use paper::*;
 pub use records::*;

@@ -38,6 +38,7 @@ macro_rules! contract {
 
 contract! {
     opening_again_applies_nothing_and_the_schema_table_has_both_versions,
+    upgrading_to_court_lists_fills_the_search_rows_of_existing_services,
     a_taken_login_phone_or_email_is_a_conflict_naming_it_even_when_sign_ups_race,
     a_court_is_made_once_however_calls_race_and_a_case_number_is_unique_within_it,
     a_party_binds_once_however_binds_race_and_a_lost_bind_leaves_no_event,
@@ -333,6 +334,126 @@ macro_rules! each {
 }
 
 // --- Migrations and uniqueness ----------------------------------------------------------
+
+/// Migration 13 copies each existing service's court, case, stage and times to its search
+/// row, where a court's lists read them (and, on SQLite, indexes its character pairs).
+async fn upgrading_to_court_lists_fills_the_search_rows_of_existing_services(db: Db) {
+    let store = Store::connect(&db.0).await.unwrap();
+    assert_eq!(migrate_through(&store, 12).await.unwrap(), 12);
+    let url = match &db.0 {
+        Location::SqliteFile(p) => format!("sqlite://{}", p.display()),
+        Location::Postgres(u) => u.clone(),
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let (court, clerk, case, party) = (
+        CourtId::new().to_string(),
+        UserId::new().to_string(),
+        CaseId::new().to_string(),
+        PartyId::new().to_string(),
+    );
+    let t = "2026-11-02T03:04:05.000000Z";
+    // What a release of schema 12 wrote for a case with two services.
+    let rows: [(&str, &[&str]); 4] = [
+        (
+            "INSERT INTO courts (id, name, created_at) VALUES ($1, '北京市朝阳区人民法院', $2)",
+            &[&court, t],
+        ),
+        (
+            "INSERT INTO users (id, role, name, login, password_hash, court_id, created_at)
+             VALUES ($1, 'clerk', '书记员', 'clerk', 'x', $2, $3)",
+            &[&clerk, &court, t],
+        ),
+        (
+            "INSERT INTO cases (id, court_id, case_number, case_key, title, created_by, created_at)
+             VALUES ($1, $2, $3, $3, '张三诉李四', $4, $5)",
+            &[&case, &court, CASE_NUMBER, &clerk, t],
+        ),
+        (
+            "INSERT INTO parties (id, case_id, name, role, phone, binding_code_hmac, created_by, created_at)
+             VALUES ($1, $2, '李四', 'defendant', '13800000000', 'h', $3, $4)",
+            &[&party, &case, &clerk, t],
+        ),
+    ];
+    for (sql, binds) in rows {
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.execute(&mut conn).await.unwrap();
+    }
+    let (viewed, refused) = (ServiceId::new().to_string(), ServiceId::new().to_string());
+    for (id, stage) in [(&viewed, "viewed"), (&refused, "refused")] {
+        sqlx::query(
+            "INSERT INTO services (id, case_id, party_id, stage, regime, provenance, consent_basis,
+                consent_version, deposited_at, created_by, created_at)
+             VALUES ($1, $2, $3, $4, 'CPL2021-A90', 'confirmed', 'prior_agreement', 1, $5, $6, $5)",
+        )
+        .bind(id.as_str())
+        .bind(case.as_str())
+        .bind(party.as_str())
+        .bind(stage)
+        .bind(t)
+        .bind(clerk.as_str())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO service_search (service_id, body) VALUES ($1, $2)")
+            .bind(id.as_str())
+            .bind(format!("民事裁定书 李四 {stage}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    conn.close().await.unwrap();
+
+    assert!(migrate(&store).await.unwrap() >= 1);
+    let copied: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT court_id, case_id, stage, deposited_at, created_at
+         FROM service_search WHERE service_id = $1",
+    )
+    .bind(viewed.as_str())
+    .fetch_all(&mut sqlx::AnyConnection::connect(&url).await.unwrap())
+    .await
+    .unwrap();
+    let expected = (
+        court.clone(),
+        case,
+        "viewed".to_string(),
+        t.into(),
+        t.into(),
+    );
+    assert_eq!(copied, [expected]);
+    // The court's lists find them by stage and through the text indexes.
+    let scope = Scope::Court(court.parse().unwrap());
+    let list = |q: ServiceQuery| {
+        let store = &store;
+        async move {
+            let q = ServiceQuery { limit: 20, ..q };
+            let (page, _) = store.list_services(scope, &q).await.unwrap();
+            page.items
+                .iter()
+                .map(|i| i.detail.service.id.to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let pending = ServiceQuery {
+        status: Some(StatusFilter::Pending),
+        ..Default::default()
+    };
+    assert_eq!(list(pending).await, vec![viewed.clone()]);
+    let search = ServiceQuery {
+        q: Some("裁定书 refused".into()),
+        ..Default::default()
+    };
+    assert_eq!(list(search).await, vec![refused.clone()]);
+    // A two-character term (on SQLite through the index of pairs the migration filled).
+    let pair = ServiceQuery {
+        q: Some("李四".into()),
+        ..Default::default()
+    };
+    assert_eq!(list(pair).await, vec![viewed, refused]);
+    store.close().await;
+}
 
 async fn opening_again_applies_nothing_and_the_schema_table_has_both_versions(db: Db) {
     // Processes opening a new database together take turns: an advisory lock on
