@@ -285,16 +285,19 @@ fn status_hit(scope: Scope, status: Option<StatusFilter>) -> String {
     }
 }
 
-/// The sums by status over the rows of `s`, as SQL aggregate (or window) expressions.
-fn status_sums(scope: Scope, over: &str) -> String {
+/// The sums by status over every row of `s` that matches, as window expressions.
+fn status_windows(scope: Scope) -> String {
     format!(
-        "COALESCE(SUM(CASE WHEN {PENDING} THEN 1 ELSE 0 END){over}, 0) AS n_pending,
-         COALESCE(SUM(CASE WHEN s.stage = 'signed' THEN 1 ELSE 0 END){over}, 0) AS n_signed,
-         COALESCE(SUM(CASE WHEN s.stage = 'refused' THEN 1 ELSE 0 END){over}, 0) AS n_refused,
-         COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END){over}, 0) AS n_failed",
+        "SUM(CASE WHEN {PENDING} THEN 1 ELSE 0 END) OVER () AS n_pending,
+         SUM(CASE WHEN s.stage = 'signed' THEN 1 ELSE 0 END) OVER () AS n_signed,
+         SUM(CASE WHEN s.stage = 'refused' THEN 1 ELSE 0 END) OVER () AS n_refused,
+         SUM(CASE WHEN {} THEN 1 ELSE 0 END) OVER () AS n_failed",
         failed(scope)
     )
 }
+
+/// A court's list, newest first (the service id breaks ties).
+const COURT_NEWEST: &str = "s.created_at DESC, s.service_id";
 
 impl Store {
     fn filter(&self, scope: Scope, q: &ServiceQuery) -> Where {
@@ -443,7 +446,7 @@ impl Store {
         if let Scope::Court(_) = scope {
             return self.list_court(scope, q, w, &hit, limit).await;
         }
-        let sums = status_sums(scope, " OVER ()");
+        let sums = status_windows(scope);
         let ids: Vec<(String, i64, i64, i64, i64)> = w
             .query_as(format!(
                 "SELECT t.id, t.n_pending, t.n_signed, t.n_refused, t.n_failed FROM (
@@ -529,19 +532,17 @@ impl Store {
                 let mut ids = Vec::new();
                 if offset < awaiting {
                     let part = format!("{hit} AND {PENDING}");
-                    ids = page(part, "s.created_at DESC, s.service_id", offset, limit).await?;
+                    ids = page(part, COURT_NEWEST, offset, limit).await?;
                 }
                 let rest = limit - ids.len() as i64;
                 if rest > 0 && offset + limit > awaiting {
                     let part = format!("{hit} AND NOT ({PENDING})");
                     let from = (offset - awaiting).max(0);
-                    ids.extend(page(part, "s.created_at DESC, s.service_id", from, rest).await?);
+                    ids.extend(page(part, COURT_NEWEST, from, rest).await?);
                 }
                 ids
             }
-            Sort::Newest => {
-                page(hit.into(), "s.created_at DESC, s.service_id", offset, limit).await?
-            }
+            Sort::Newest => page(hit.into(), COURT_NEWEST, offset, limit).await?,
             Sort::Oldest => page(hit.into(), "s.created_at, s.service_id", offset, limit).await?,
             Sort::CaseNumber => {
                 let order = "(SELECT c.case_number FROM cases c WHERE c.id = s.case_id), s.created_at DESC, s.service_id";
